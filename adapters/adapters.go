@@ -1,0 +1,151 @@
+// Package adapters holds what every authority format adapter shares: the
+// decoded message, its items and the Adapter interface the gateway consumes.
+//
+// Each format lives in its own package (adapters/region, adapters/municipality,
+// adapters/police, adapters/common) and is registered explicitly by the
+// binary in a Registry; nothing registers itself.
+package adapters
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/psykosocial/exchange/internal/record"
+)
+
+// MessageKind is what a message asks of its recipient.
+type MessageKind string
+
+// Message kinds carried by every format.
+const (
+	// KindRegistration carries one or more records (new, or a corrected version).
+	KindRegistration MessageKind = "registration"
+	// KindWithdrawal carries a withdrawal notice: the recipient must delete the record.
+	KindWithdrawal MessageKind = "withdrawal"
+)
+
+// Header is the message metadata that the XML formats carry in their signed
+// header. JSON formats carry it in the JWS protected header instead, and
+// their decoded Message has no Header.
+type Header struct {
+	// MessageID is the sender's unique id of the message (lower-case UUID).
+	MessageID string
+	// Sender is the authority id of the sender.
+	Sender string
+	// Recipient is the authority id of the intended recipient.
+	Recipient string
+	// IssuedAt is when the message was made.
+	IssuedAt time.Time
+	// ExpiresAt is when the message stops being valid.
+	ExpiresAt time.Time
+	// SenderReference is the sender's own reference (case number), when the format carries one.
+	SenderReference string
+}
+
+// Item is the result for one record of a message: a valid record, or the
+// problems that kept it out. A batch (a police list) gives one item per
+// person, so that valid persons proceed while invalid ones are rejected
+// individually.
+type Item struct {
+	// Index is the 0-based position of the record in the document.
+	Index int
+	// Record is the decoded, validated record; nil when Problems is not empty.
+	Record *record.Record
+	// Problems says why the record was refused, each with its path in the
+	// source document (and line where known).
+	Problems record.Problems
+	// Warnings note lossy mappings that did not refuse the record.
+	Warnings []string
+}
+
+// Message is a decoded document.
+type Message struct {
+	// Format is the adapter's format name.
+	Format string
+	// Kind is registration or withdrawal.
+	Kind MessageKind
+	// Header is the signed metadata of XML formats; nil for JSON formats.
+	Header *Header
+	// Items are the records of a registration, in document order.
+	Items []Item
+	// Withdrawal is the notice of a withdrawal message.
+	Withdrawal *record.Withdrawal
+}
+
+// Records returns the valid records of m.
+func (m *Message) Records() []*record.Record {
+	var out []*record.Record
+	for _, it := range m.Items {
+		if it.Record != nil {
+			out = append(out, it.Record)
+		}
+	}
+	return out
+}
+
+// Adapter converts one authority format to and from the common record.
+//
+// Decode returns a Message whose items carry per-record problems; it returns
+// an error only when the document as a whole is malformed (and then no
+// Message), as record.Problems naming the path and line. Encode writes m in
+// the format; records in m must be valid (possibly minimised) records.
+type Adapter interface {
+	// Format is the adapter's name as the authority directory uses it.
+	Format() string
+	// Detect reports whether data looks like this format (a cheap sniff of the root).
+	Detect(data []byte) bool
+	// Decode turns the authority's bytes into common records.
+	Decode(data []byte) (*Message, error)
+	// Encode turns common records (or a withdrawal) into the authority's bytes.
+	Encode(m *Message) ([]byte, error)
+}
+
+// ErrUnknownFormat is returned when no registered adapter recognises a document.
+var ErrUnknownFormat = errors.New("the document is in no known format")
+
+// Registry is an explicit set of adapters.
+type Registry struct {
+	list []Adapter
+}
+
+// NewRegistry returns a registry of the given adapters, tried in order by Detect.
+func NewRegistry(as ...Adapter) (*Registry, error) {
+	seen := map[string]bool{}
+	for _, a := range as {
+		if seen[a.Format()] {
+			return nil, fmt.Errorf("adapter %q registered twice", a.Format())
+		}
+		seen[a.Format()] = true
+	}
+	return &Registry{list: as}, nil
+}
+
+// ByFormat returns the adapter of a format name.
+func (r *Registry) ByFormat(format string) (Adapter, bool) {
+	for _, a := range r.list {
+		if a.Format() == format {
+			return a, true
+		}
+	}
+	return nil, false
+}
+
+// Detect returns the first adapter that recognises data.
+func (r *Registry) Detect(data []byte) (Adapter, error) {
+	for _, a := range r.list {
+		if a.Detect(data) {
+			return a, nil
+		}
+	}
+	return nil, ErrUnknownFormat
+}
+
+// Formats lists the registered format names in order.
+func (r *Registry) Formats() []string {
+	out := make([]string, len(r.list))
+	for i, a := range r.list {
+		out[i] = a.Format()
+	}
+	return out
+}

@@ -1,0 +1,504 @@
+package record
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/psykosocial/exchange/internal/refdata"
+)
+
+// Length limits of free-text members, the same as maxLength in the schema.
+const (
+	maxTitle       = 200
+	maxName        = 200
+	maxStreet      = 200
+	maxCity        = 100
+	maxNotes       = 4000
+	maxEvidenceRef = 200
+	maxEmail       = 254
+)
+
+// ClockSkew is how far in the future a timestamp may lie before it is
+// refused as "in the future": clocks of authorities' systems drift.
+const ClockSkew = 5 * time.Minute
+
+// underGuardianAge is the age below which consent must be given by a guardian.
+const underGuardianAge = 15
+
+var (
+	reUUID       = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+	reIncidentID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`)
+	reAuthority  = regexp.MustCompile(`^(gateway|municipality:[0-9]{4}|region:[0-9]{4}|police:[a-z][a-z_]{1,39})$`)
+	reCPR        = regexp.MustCompile(`^[0-9]{10}$`)
+	reECPR       = regexp.MustCompile(`^[0-9]{7}[A-Z]{2}[0-9]$`)
+	rePhone      = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+	reEmail      = regexp.MustCompile("^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+	reLanguage   = regexp.MustCompile(`^[a-z]{2,3}(-[A-Z]{2})?$`)
+	reCountry    = regexp.MustCompile(`^[A-Z]{2}$`)
+	rePostalDK   = regexp.MustCompile(`^[0-9]{4}$`)
+	rePostal     = regexp.MustCompile(`^[0-9A-Z][0-9A-Z -]{1,9}$`)
+	reMunicipal  = regexp.MustCompile(`^[0-9]{4}$`)
+	reRegion     = regexp.MustCompile(`^10[0-9]{2}$`)
+)
+
+// Validator checks records against schema v1 and the Danish rules.
+// It is safe for concurrent use.
+type Validator struct {
+	ref *refdata.Data
+	now func() time.Time
+}
+
+// NewValidator returns a validator that looks codes up in ref and takes the
+// current time from now (time.Now when nil).
+func NewValidator(ref *refdata.Data, now func() time.Time) *Validator {
+	if now == nil {
+		now = time.Now
+	}
+	return &Validator{ref: ref, now: now}
+}
+
+// checker collects problems for one document.
+type checker struct {
+	v   *Validator
+	now time.Time
+	ps  Problems
+}
+
+func (c *checker) add(ptr, rule, format string, args ...any) {
+	c.ps = append(c.ps, Problem{Pointer: ptr, Rule: rule, Message: fmt.Sprintf(format, args...)})
+}
+
+func (c *checker) required(ptr string, present bool) bool {
+	if !present {
+		c.add(ptr, "schema.required", "is required")
+	}
+	return present
+}
+
+func (c *checker) forbidden(ptr string, present bool, why string) {
+	if present {
+		c.add(ptr, "schema.forbidden", "must be absent: %s", why)
+	}
+}
+
+func (c *checker) pattern(ptr, value string, re *regexp.Regexp, what string) bool {
+	if value == "" || re.MatchString(value) {
+		return true
+	}
+	c.add(ptr, "schema.pattern", "is not %s", what)
+	return false
+}
+
+func (c *checker) maxLen(ptr, value string, max int) {
+	if n := utf8.RuneCountInString(value); n > max {
+		c.add(ptr, "schema.max_length", "is %d characters long, the limit is %d", n, max)
+	}
+}
+
+func (c *checker) nonEmpty(ptr, value string, max int) {
+	if value == "" {
+		return
+	}
+	if strings.TrimSpace(value) == "" {
+		c.add(ptr, "schema.pattern", "must not be blank")
+		return
+	}
+	c.maxLen(ptr, value, max)
+}
+
+func enum[T ~string](c *checker, ptr string, value T, allowed []T) {
+	if value != "" && !slices.Contains(allowed, value) {
+		c.add(ptr, "schema.enum", "must be one of %s", list(allowed))
+	}
+}
+
+func list[T ~string](vs []T) string {
+	s := make([]string, len(vs))
+	for i, v := range vs {
+		s[i] = string(v)
+	}
+	return strings.Join(s, ", ")
+}
+
+func items[T ~string](c *checker, ptr string, values []T, allowed []T) {
+	for i, v := range values {
+		p := fmt.Sprintf("%s/%d", ptr, i)
+		if !slices.Contains(allowed, v) {
+			c.add(p, "schema.enum", "must be one of %s", list(allowed))
+			continue
+		}
+		if slices.Index(values, v) < i {
+			c.add(ptr, "schema.unique_items", "lists %s more than once", v)
+		}
+	}
+}
+
+func (c *checker) notFuture(ptr string, t *time.Time) {
+	if t != nil && t.After(c.now.Add(ClockSkew)) {
+		c.add(ptr, "time.future", "lies in the future")
+	}
+}
+
+// Validate returns every problem of r (nil when it is valid): the schema
+// rules first, in document order, then the rules the schema cannot express.
+func (v *Validator) Validate(r *Record) Problems {
+	c := &checker{v: v, now: v.now()}
+	if r == nil {
+		c.add("", "schema.type", "the document must be a record object")
+		return c.ps
+	}
+	if r.Schema != SchemaV1 {
+		if r.Schema == "" {
+			c.required("/schema", false)
+		} else {
+			c.add("/schema", "schema.const", "must be %q", SchemaV1)
+		}
+	}
+	if c.required("/record_id", r.RecordID != "") {
+		c.pattern("/record_id", r.RecordID, reUUID, "a lower-case UUID")
+	}
+	if r.Version < 1 {
+		c.add("/version", "schema.minimum", "must be 1 or more")
+	}
+	c.incident(r.Incident)
+	c.registered(r.Registered)
+	c.person(r)
+	c.relation(r)
+	if a := r.Assessment; a != nil {
+		enum(c, "/assessment/follow_up_priority", a.FollowUpPriority, Priorities())
+		c.nonEmpty("/assessment/notes", a.Notes, maxNotes)
+	}
+	c.consent(r)
+	return c.ps
+}
+
+func (c *checker) incident(in *Incident) {
+	if !c.required("/incident", in != nil) {
+		return
+	}
+	if c.required("/incident/id", in.ID != "") {
+		c.pattern("/incident/id", in.ID, reIncidentID, "an incident id (letters, digits and . _ : -, at most 64)")
+	}
+	c.nonEmpty("/incident/title", in.Title, maxTitle)
+	enum(c, "/incident/kind", in.Kind, IncidentKinds())
+	enum(c, "/incident/site", in.Site, Sites())
+	c.notFuture("/incident/occurred_at", in.OccurredAt)
+	at := c.now
+	if in.OccurredAt != nil {
+		at = *in.OccurredAt
+	}
+	muniOK := in.MunicipalityCode != "" && c.municipality("/incident/municipality_code", in.MunicipalityCode)
+	if in.RegionCode == "" || !c.pattern("/incident/region_code", in.RegionCode, reRegion, "a 4-digit region code (10xx)") {
+		return
+	}
+	c.regionOf("/incident/region_code", in.RegionCode, in.MunicipalityCode, muniOK, at)
+}
+
+// municipality checks that code is a 4-digit municipality code that exists
+// (or 0411, outside the municipal division).
+func (c *checker) municipality(ptr, code string) bool {
+	if !c.pattern(ptr, code, reMunicipal, "a 4-digit municipality code such as 0101") {
+		return false
+	}
+	if code == refdata.OutsideMunicipalDivision {
+		return true
+	}
+	if _, ok := c.v.ref.Municipality(code); !ok {
+		c.add(ptr, "schema.enum", "%s is not a Danish municipality code", code)
+		return false
+	}
+	return true
+}
+
+// regionOf checks that region is the region of the municipality at time at.
+func (c *checker) regionOf(ptr, region, muni string, muniOK bool, at time.Time) {
+	day := at.UTC().Format(time.DateOnly)
+	given, exists := c.v.ref.Region(region, at)
+	if !exists {
+		c.add(ptr, "region.exists", "region %s does not exist on %s", region, day)
+	}
+	if !muniOK {
+		return
+	}
+	if muni == refdata.OutsideMunicipalDivision {
+		c.add(ptr, "region.derived", "municipality code 0411 (Christiansø) lies outside the regional division; omit the region")
+		return
+	}
+	want, ok := c.v.ref.RegionOf(muni, at)
+	m, _ := c.v.ref.Municipality(muni)
+	switch {
+	case !ok:
+		return
+	case !want.CodeConfigured:
+		c.add(ptr, "region.derived", "municipality %s %s belongs to %s on %s, whose code is not configured", muni, m.Name, want.Name, day)
+	case want.Code != region:
+		name := "an unknown region"
+		if exists {
+			name = given.Name
+		}
+		c.add(ptr, "region.derived", "region %s (%s) disagrees with municipality %s %s, which belongs to region %s (%s) on %s",
+			region, name, muni, m.Name, want.Code, want.Name, day)
+	}
+}
+
+func (c *checker) registered(g *Registered) {
+	if g == nil {
+		return
+	}
+	c.required("/registered/at", g.At != nil)
+	c.notFuture("/registered/at", g.At)
+	if c.required("/registered/by_authority", g.ByAuthority != "") {
+		c.authority("/registered/by_authority", g.ByAuthority)
+	}
+	if c.required("/registered/by_role", g.ByRole != "") {
+		enum(c, "/registered/by_role", g.ByRole, RegistrarRoles())
+	}
+}
+
+// authority checks an authority id's form and that the code it names exists.
+func (c *checker) authority(ptr, id string) {
+	if !c.pattern(ptr, id, reAuthority, "an authority id such as municipality:0851, region:1081 or police:nordjylland") {
+		return
+	}
+	kind, code, _ := strings.Cut(id, ":")
+	var ok bool
+	switch kind {
+	case "gateway":
+		ok = true
+	case "municipality":
+		_, ok = c.v.ref.Municipality(code)
+	case "region":
+		ok = slices.ContainsFunc(c.v.ref.Regions(time.Time{}), func(r refdata.Region) bool { return r.Code == code })
+	case "police":
+		_, ok = c.v.ref.PoliceDistrict(code)
+	}
+	if !ok {
+		c.add(ptr, "authority.exists", "names no known authority")
+	}
+}
+
+func (c *checker) person(r *Record) {
+	p := r.Person
+	if p == nil {
+		return
+	}
+	var cprDate *Date
+	if c.pattern("/person/cpr", p.CPR, reCPR, "10 digits without hyphen") && p.CPR != "" {
+		if d, err := CPRBirthDate(p.CPR); err != nil {
+			c.add("/person/cpr", "cpr.date", "%v", err)
+		} else {
+			cprDate = &d
+		}
+	}
+	c.pattern("/person/ecpr", p.ECPR, reECPR, "an eCPR substitute number (DDMMYY, a digit, two capital letters, a digit)")
+	c.nonEmpty("/person/name", p.Name, maxName)
+	if p.BirthDate != nil && cprDate != nil && *p.BirthDate != *cprDate {
+		c.add("/person/birth_date", "cpr.birth_date", "disagrees with the date in the CPR number (%s)", cprDate)
+	}
+	if p.BirthDate != nil && p.BirthDate.Time().After(c.now) {
+		c.add("/person/birth_date", "time.future", "lies in the future")
+	}
+	c.pattern("/person/phone", p.Phone, rePhone, "an E.164 phone number such as +4512345678")
+	if p.Email != "" {
+		c.email("/person/email", p.Email)
+	}
+	c.pattern("/person/language", p.Language, reLanguage, "a language code such as da, en or ar")
+	if a := p.Address; a != nil {
+		c.nonEmpty("/person/address/street", a.Street, maxStreet)
+		c.nonEmpty("/person/address/city", a.City, maxCity)
+		c.pattern("/person/address/country", a.Country, reCountry, "an ISO 3166-1 alpha-2 country code")
+		danish := a.Country == "" || a.Country == "DK"
+		if danish {
+			c.pattern("/person/address/postal_code", a.PostalCode, rePostalDK, "a 4-digit Danish postal code")
+		} else {
+			c.pattern("/person/address/postal_code", a.PostalCode, rePostal, "a postal code")
+		}
+		if a.MunicipalityCode != "" {
+			if danish {
+				c.municipality("/person/address/municipality_code", a.MunicipalityCode)
+			} else {
+				c.forbidden("/person/address/municipality_code", true, "a foreign address has no Danish municipality")
+			}
+		}
+	}
+}
+
+func (c *checker) email(ptr, s string) {
+	if len(s) > maxEmail {
+		c.add(ptr, "schema.max_length", "is %d characters long, the limit is %d", len(s), maxEmail)
+		return
+	}
+	local, _, _ := strings.Cut(s, "@")
+	if !reEmail.MatchString(s) || strings.HasPrefix(local, ".") || strings.HasSuffix(local, ".") || strings.Contains(local, "..") {
+		c.add(ptr, "schema.format", "is not an e-mail address")
+	}
+}
+
+func (c *checker) relation(r *Record) {
+	rel := r.Relation
+	if rel == nil {
+		return
+	}
+	if c.required("/relation/type", rel.Type != "") {
+		enum(c, "/relation/type", rel.Type, RelationTypes())
+	}
+	if rel.Type == RelationRelative {
+		if c.required("/relation/relative_of", rel.RelativeOf != "") &&
+			c.pattern("/relation/relative_of", rel.RelativeOf, reUUID, "a lower-case UUID") &&
+			rel.RelativeOf == r.RecordID {
+			c.add("/relation/relative_of", "relation.self", "names the record itself; it must name the record of the person this one is a relative of")
+		}
+	} else if rel.Type != "" {
+		c.forbidden("/relation/relative_of", rel.RelativeOf != "", "only a relative names whose relative they are")
+	}
+}
+
+func (c *checker) consent(r *Record) {
+	cs := r.Consent
+	if !c.required("/consent", cs != nil) {
+		return
+	}
+	if c.required("/consent/registration", cs.Registration != "") {
+		enum(c, "/consent/registration", cs.Registration, RegistrationConsents())
+	}
+	enum(c, "/consent/given_by", cs.GivenBy, GivenBys())
+	documented := cs.Registration == RegistrationGranted || cs.Registration == RegistrationRefused
+	switch {
+	case documented:
+		c.required("/consent/given_by", cs.GivenBy != "")
+		c.required("/consent/obtained", cs.Obtained != nil)
+	case cs.Registration == RegistrationNotObtained:
+		c.forbidden("/consent/given_by", cs.GivenBy != "", "no consent was obtained")
+		c.forbidden("/consent/obtained", cs.Obtained != nil, "no consent was obtained")
+		c.forbidden("/consent/withdrawn_at", cs.WithdrawnAt != nil, "no consent was obtained")
+	}
+	followUp := cs.FollowUp != nil && cs.FollowUp.Granted
+	if followUp && (cs.Registration == RegistrationRefused || cs.Registration == RegistrationNotObtained) {
+		c.add("/consent/follow_up/granted", "consent.follow_up_without_registration", "follow-up consent needs registration consent")
+	}
+	if cs.Registration == RegistrationRefused {
+		c.forbidden("/person", r.Person != nil, "a refused registration keeps only what a count needs")
+		if r.Assessment != nil {
+			c.forbidden("/assessment/notes", r.Assessment.Notes != "", "a refused registration keeps only what a count needs")
+		}
+	}
+	if f := cs.FollowUp; f != nil {
+		items(c, "/consent/follow_up/channels", f.Channels, Channels())
+		items(c, "/consent/follow_up/recipients", f.Recipients, RecipientRoles())
+		items(c, "/consent/follow_up/purposes", f.Purposes, Purposes())
+		if f.Granted {
+			if len(f.Channels) == 0 {
+				c.add("/consent/follow_up/channels", "schema.min_items", "must name at least one channel when follow-up is granted")
+			}
+			if len(f.Recipients) == 0 {
+				c.add("/consent/follow_up/recipients", "schema.min_items", "must name at least one recipient role when follow-up is granted")
+			}
+			if len(f.Purposes) == 0 {
+				c.add("/consent/follow_up/purposes", "schema.min_items", "must name at least one purpose when follow-up is granted")
+			}
+		} else {
+			why := "follow-up is not granted"
+			c.forbidden("/consent/follow_up/channels", len(f.Channels) > 0, why)
+			c.forbidden("/consent/follow_up/recipients", len(f.Recipients) > 0, why)
+			c.forbidden("/consent/follow_up/purposes", len(f.Purposes) > 0, why)
+			c.forbidden("/consent/follow_up/expires_at", f.ExpiresAt != nil, why)
+		}
+		if slices.Contains(f.Channels, ChannelDigitalPost) {
+			if r.Person == nil {
+				c.add("/person", "schema.required", "is required: the digital_post channel addresses the person by CPR number")
+			} else if r.Person.CPR == "" {
+				c.add("/person/cpr", "schema.required", "is required: the digital_post channel addresses the person by CPR number")
+			}
+		}
+	}
+	if o := cs.Obtained; o != nil {
+		if c.required("/consent/obtained/by", o.By != nil) {
+			if c.required("/consent/obtained/by/authority", o.By.Authority != "") {
+				c.authority("/consent/obtained/by/authority", o.By.Authority)
+			}
+			if c.required("/consent/obtained/by/role", o.By.Role != "") {
+				enum(c, "/consent/obtained/by/role", o.By.Role, RegistrarRoles())
+			}
+		}
+		c.required("/consent/obtained/at", o.At != nil)
+		if c.required("/consent/obtained/method", o.Method != "") {
+			enum(c, "/consent/obtained/method", o.Method, ConsentMethods())
+		}
+		c.nonEmpty("/consent/obtained/evidence_ref", o.EvidenceRef, maxEvidenceRef)
+	}
+	c.consentTimes(r)
+}
+
+// consentTimes holds the consent rules a schema cannot express: order of
+// times, the future, and the age of the person.
+func (c *checker) consentTimes(r *Record) {
+	cs := r.Consent
+	var obtainedAt *time.Time
+	if cs.Obtained != nil {
+		obtainedAt = cs.Obtained.At
+	}
+	c.notFuture("/consent/obtained/at", obtainedAt)
+	c.notFuture("/consent/withdrawn_at", cs.WithdrawnAt)
+	if obtainedAt != nil {
+		if f := cs.FollowUp; f != nil && f.ExpiresAt != nil && !f.ExpiresAt.After(*obtainedAt) {
+			c.add("/consent/follow_up/expires_at", "consent.expires_before_obtained", "must be after consent was obtained (%s)", obtainedAt.UTC().Format(time.RFC3339))
+		}
+		if cs.WithdrawnAt != nil && cs.WithdrawnAt.Before(*obtainedAt) {
+			c.add("/consent/withdrawn_at", "consent.withdrawn_before_obtained", "must not be before consent was obtained (%s)", obtainedAt.UTC().Format(time.RFC3339))
+		}
+		if birth := birthDate(r.Person); birth != nil && cs.GivenBy != "" && cs.GivenBy != GivenByGuardian {
+			if age := birth.AgeAt(*obtainedAt); age < underGuardianAge {
+				c.add("/consent/given_by", "consent.guardian_required", "must be guardian: the person was %d when consent was obtained, under %d", age, underGuardianAge)
+			}
+		}
+	}
+}
+
+// birthDate is the person's birth date from birth_date or, failing that, the CPR number.
+func birthDate(p *Person) *Date {
+	if p == nil {
+		return nil
+	}
+	if p.BirthDate != nil {
+		return p.BirthDate
+	}
+	if p.CPR != "" {
+		if d, err := CPRBirthDate(p.CPR); err == nil {
+			return &d
+		}
+	}
+	return nil
+}
+
+// ValidateWithdrawal returns every problem of a withdrawal notice.
+func (v *Validator) ValidateWithdrawal(w *Withdrawal) Problems {
+	c := &checker{v: v, now: v.now()}
+	if w == nil {
+		c.add("", "schema.type", "the document must be a withdrawal object")
+		return c.ps
+	}
+	if w.Schema != WithdrawalSchemaV1 {
+		if w.Schema == "" {
+			c.required("/schema", false)
+		} else {
+			c.add("/schema", "schema.const", "must be %q", WithdrawalSchemaV1)
+		}
+	}
+	if c.required("/record_id", w.RecordID != "") {
+		c.pattern("/record_id", w.RecordID, reUUID, "a lower-case UUID")
+	}
+	if w.Version < 1 {
+		c.add("/version", "schema.minimum", "must be 1 or more")
+	}
+	if c.required("/reason", w.Reason != "") {
+		enum(c, "/reason", w.Reason, WithdrawalReasons())
+	}
+	c.required("/withdrawn_at", w.WithdrawnAt != nil)
+	c.notFuture("/withdrawn_at", w.WithdrawnAt)
+	c.pattern("/incident_id", w.IncidentID, reIncidentID, "an incident id (letters, digits and . _ : -, at most 64)")
+	return c.ps
+}

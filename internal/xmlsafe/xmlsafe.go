@@ -1,0 +1,325 @@
+// Package xmlsafe parses XML documents from other authorities defensively.
+//
+// Before any XML reaches etree, goxmldsig or an adapter, Parse reads it once
+// as a token stream and refuses what a signed exchange document never needs
+// and an attacker often uses: a DOCTYPE or any other directive (so no DTD
+// and no entity definitions), processing instructions other than the XML
+// declaration, a non-UTF-8 encoding, comments, duplicate attributes,
+// undeclared namespace prefixes, nesting, element counts, attribute counts
+// and text beyond fixed limits. Only then is the document built as an etree
+// tree, with the source line of every element remembered so that adapters
+// can name the line of a problem.
+package xmlsafe
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/beevik/etree"
+)
+
+// Limits bound one XML document. Zero fields take the defaults in brackets.
+type Limits struct {
+	// MaxBytes is the largest document accepted [1 MiB].
+	MaxBytes int
+	// MaxDepth is the deepest element nesting [16].
+	MaxDepth int
+	// MaxElements is the most elements in one document [50,000].
+	MaxElements int
+	// MaxAttrs is the most attributes (namespace declarations included) on one element [16].
+	MaxAttrs int
+	// MaxText is the longest text node or attribute value in bytes [16 KiB].
+	MaxText int
+}
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxBytes == 0 {
+		l.MaxBytes = 1 << 20
+	}
+	if l.MaxDepth == 0 {
+		l.MaxDepth = 16
+	}
+	if l.MaxElements == 0 {
+		l.MaxElements = 50_000
+	}
+	if l.MaxAttrs == 0 {
+		l.MaxAttrs = 16
+	}
+	if l.MaxText == 0 {
+		l.MaxText = 16 << 10
+	}
+	return l
+}
+
+// Error is a refusal of the document, with where it was seen.
+type Error struct {
+	// Path is the element path (/Root/Child[2]) where the problem was seen, "" for the prolog.
+	Path string
+	// Line is the 1-based source line, 0 when unknown.
+	Line int
+	// Rule is a stable machine-readable rule name such as "xml.doctype" or "xml.limit".
+	Rule string
+	// Message is a human sentence naming the problem.
+	Message string
+}
+
+// Error implements error.
+func (e *Error) Error() string {
+	var b strings.Builder
+	if e.Path != "" {
+		b.WriteString(e.Path)
+		b.WriteString(" ")
+	}
+	if e.Line > 0 {
+		fmt.Fprintf(&b, "(line %d) ", e.Line)
+	}
+	b.WriteString(e.Message)
+	return b.String()
+}
+
+// Document is a parsed, checked document.
+type Document struct {
+	// Doc is the etree document; its root is Doc.Root().
+	Doc   *etree.Document
+	lines map[*etree.Element]int
+}
+
+// Line is the source line where el starts, 0 when el was not parsed from the source.
+func (d *Document) Line(el *etree.Element) int { return d.lines[el] }
+
+// Path names el by local names from the root, with a 1-based position where
+// siblings share a name: /Registration/Persons/Person[2]/CPR.
+func Path(el *etree.Element) string {
+	var parts []string
+	for e := el; e != nil; e = e.Parent() {
+		if e.Parent() == nil && e.Tag == "" {
+			break // the document node
+		}
+		part := e.Tag
+		if p := e.Parent(); p != nil {
+			same, pos := 0, 0
+			for _, s := range p.ChildElements() {
+				if s.Tag == e.Tag {
+					same++
+					if s == e {
+						pos = same
+					}
+				}
+			}
+			if same > 1 {
+				part += "[" + strconv.Itoa(pos) + "]"
+			}
+		}
+		parts = append(parts, part)
+	}
+	var b strings.Builder
+	for i := len(parts) - 1; i >= 0; i-- {
+		b.WriteString("/")
+		b.WriteString(parts[i])
+	}
+	return b.String()
+}
+
+type frame struct {
+	name   xml.Name
+	prefix map[string]bool // prefixes declared on this element
+	path   string
+	counts map[string]int
+}
+
+// Parse checks data against lim and the rules in the package comment and
+// returns the document. The returned error is an *Error.
+func Parse(data []byte, lim Limits) (*Document, error) {
+	lim = lim.withDefaults()
+	if len(data) > lim.MaxBytes {
+		return nil, &Error{Rule: "xml.limit", Message: fmt.Sprintf("document is %d bytes, the limit is %d", len(data), lim.MaxBytes)}
+	}
+	dec := xml.NewDecoder(bytes.NewReader(data))
+	dec.Strict = true
+	dec.Entity = nil
+	var (
+		stack    []frame
+		lines    []int
+		seenRoot bool
+		first    = true
+	)
+	fail := func(rule, format string, args ...any) error {
+		e := &Error{Rule: rule, Message: fmt.Sprintf(format, args...)}
+		e.Line, _ = dec.InputPos()
+		if len(stack) > 0 {
+			e.Path = stack[len(stack)-1].path
+		}
+		return e
+	}
+	for {
+		line, _ := dec.InputPos()
+		tok, err := dec.RawToken()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			var se *xml.SyntaxError
+			if errors.As(err, &se) {
+				e := fail("xml.syntax", "malformed XML: %s", se.Msg)
+				e.(*Error).Line = se.Line
+				return nil, e
+			}
+			return nil, fail("xml.syntax", "malformed XML")
+		}
+		isFirst := first
+		first = false
+		switch t := tok.(type) {
+		case xml.ProcInst:
+			if t.Target != "xml" || !isFirst {
+				return nil, fail("xml.processing_instruction", "processing instructions are not allowed")
+			}
+			if enc := declAttr(string(t.Inst), "encoding"); enc != "" && !strings.EqualFold(enc, "utf-8") {
+				return nil, fail("xml.encoding", "only UTF-8 documents are accepted")
+			}
+		case xml.Directive:
+			return nil, fail("xml.doctype", "DOCTYPE and other directives are not allowed (no DTDs, no entities)")
+		case xml.Comment:
+			return nil, fail("xml.comment", "comments are not allowed")
+		case xml.CharData:
+			if len(t) > lim.MaxText {
+				return nil, fail("xml.limit", "text longer than %d bytes", lim.MaxText)
+			}
+			if len(stack) == 0 && len(bytes.TrimSpace(t)) > 0 {
+				return nil, fail("xml.syntax", "text outside the root element")
+			}
+		case xml.StartElement:
+			if len(stack) == 0 {
+				if seenRoot {
+					return nil, fail("xml.syntax", "more than one root element")
+				}
+				seenRoot = true
+			}
+			if len(stack) >= lim.MaxDepth {
+				return nil, fail("xml.limit", "elements nested deeper than %d levels", lim.MaxDepth)
+			}
+			if len(lines) >= lim.MaxElements {
+				return nil, fail("xml.limit", "more than %d elements", lim.MaxElements)
+			}
+			if len(t.Attr) > lim.MaxAttrs {
+				return nil, fail("xml.limit", "element %s has more than %d attributes", t.Name.Local, lim.MaxAttrs)
+			}
+			f := frame{name: t.Name, prefix: map[string]bool{}, counts: map[string]int{}}
+			parentPath := ""
+			if len(stack) > 0 {
+				parent := &stack[len(stack)-1]
+				parent.counts[t.Name.Local]++
+				parentPath = parent.path
+				// Positions are fixed once all siblings are known; the path
+				// names the n-th occurrence, which is what Path computes too.
+				if n := parent.counts[t.Name.Local]; n > 1 {
+					f.path = fmt.Sprintf("%s/%s[%d]", parentPath, t.Name.Local, n)
+				} else {
+					f.path = parentPath + "/" + t.Name.Local
+				}
+			} else {
+				f.path = "/" + t.Name.Local
+			}
+			stack = append(stack, f)
+			seen := make(map[xml.Name]bool, len(t.Attr))
+			for _, a := range t.Attr {
+				if seen[a.Name] {
+					return nil, fail("xml.duplicate_attribute", "attribute %s appears more than once", qname(a.Name))
+				}
+				seen[a.Name] = true
+				if len(a.Value) > lim.MaxText {
+					return nil, fail("xml.limit", "attribute %s longer than %d bytes", qname(a.Name), lim.MaxText)
+				}
+				if a.Name.Space == "xmlns" {
+					stack[len(stack)-1].prefix[a.Name.Local] = true
+				}
+			}
+			if !declared(stack, t.Name.Space) {
+				return nil, fail("xml.namespace", "namespace prefix %q is not declared", t.Name.Space)
+			}
+			for _, a := range t.Attr {
+				if a.Name.Space != "" && a.Name.Space != "xmlns" && a.Name.Space != "xml" && !declared(stack, a.Name.Space) {
+					return nil, fail("xml.namespace", "namespace prefix %q is not declared", a.Name.Space)
+				}
+			}
+			lines = append(lines, line)
+		case xml.EndElement:
+			if len(stack) == 0 || stack[len(stack)-1].name != t.Name {
+				return nil, fail("xml.syntax", "end tag %s does not match its start tag", qname(t.Name))
+			}
+			stack = stack[:len(stack)-1]
+		}
+	}
+	if len(stack) > 0 {
+		return nil, fail("xml.syntax", "the document ends inside an element")
+	}
+	if !seenRoot {
+		return nil, &Error{Rule: "xml.syntax", Message: "the document has no root element"}
+	}
+	doc := etree.NewDocument()
+	doc.ReadSettings = etree.ReadSettings{PreserveDuplicateAttrs: true, MaxDepth: lim.MaxDepth + 1}
+	if err := doc.ReadFromBytes(data); err != nil {
+		return nil, &Error{Rule: "xml.syntax", Message: "malformed XML"}
+	}
+	d := &Document{Doc: doc, lines: make(map[*etree.Element]int, len(lines))}
+	i := 0
+	var walk func(*etree.Element)
+	walk = func(e *etree.Element) {
+		if i < len(lines) {
+			d.lines[e] = lines[i]
+		}
+		i++
+		for _, c := range e.ChildElements() {
+			walk(c)
+		}
+	}
+	if root := doc.Root(); root != nil {
+		walk(root)
+	}
+	return d, nil
+}
+
+func declared(stack []frame, prefix string) bool {
+	if prefix == "" || prefix == "xml" {
+		return true
+	}
+	for i := len(stack) - 1; i >= 0; i-- {
+		if stack[i].prefix[prefix] {
+			return true
+		}
+	}
+	return false
+}
+
+func qname(n xml.Name) string {
+	if n.Space == "" {
+		return n.Local
+	}
+	return n.Space + ":" + n.Local
+}
+
+// declAttr reads a pseudo-attribute of the XML declaration.
+func declAttr(inst, name string) string {
+	i := strings.Index(inst, name)
+	if i < 0 {
+		return ""
+	}
+	rest := strings.TrimLeft(inst[i+len(name):], " \t\r\n")
+	if !strings.HasPrefix(rest, "=") {
+		return ""
+	}
+	rest = strings.TrimLeft(rest[1:], " \t\r\n")
+	if rest == "" || (rest[0] != '"' && rest[0] != '\'') {
+		return ""
+	}
+	q := rest[0]
+	end := strings.IndexByte(rest[1:], q)
+	if end < 0 {
+		return ""
+	}
+	return rest[1 : 1+end]
+}
