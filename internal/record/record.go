@@ -27,9 +27,9 @@ const WithdrawalSchemaV1 = "withdrawal/v1"
 // view (a record with whole field groups removed) is itself a valid record.
 type Record struct {
 	// Schema is always SchemaV1.
-	Schema string `json:"schema"`
+	Schema string `json:"schema,omitempty"`
 	// RecordID identifies the registration across versions (lower-case UUID).
-	RecordID string `json:"record_id"`
+	RecordID string `json:"record_id,omitempty"`
 	// Version starts at 1 and increments with every correction.
 	Version int `json:"version"`
 	// Incident is what happened and where.
@@ -116,7 +116,7 @@ type Address struct {
 // Relation says how the person relates to the incident.
 type Relation struct {
 	// Type is the kind of relation.
-	Type RelationType `json:"type"`
+	Type RelationType `json:"type,omitempty"`
 	// RelativeOf is the record id of the person this one is a relative of.
 	RelativeOf string `json:"relative_of,omitempty"`
 }
@@ -132,7 +132,7 @@ type Assessment struct {
 // Consent is the documented consent. It travels with every view.
 type Consent struct {
 	// Registration is the answer to being registered.
-	Registration RegistrationConsent `json:"registration"`
+	Registration RegistrationConsent `json:"registration,omitempty"`
 	// FollowUp is consent to follow-up contact.
 	FollowUp *FollowUp `json:"follow_up,omitempty"`
 	// GivenBy is who gave consent.
@@ -145,8 +145,9 @@ type Consent struct {
 
 // FollowUp is consent to follow-up contact.
 type FollowUp struct {
-	// Granted is whether follow-up contact is consented.
-	Granted bool `json:"granted"`
+	// Granted is whether follow-up contact is consented (required; a pointer
+	// so that an absent member is told apart from false).
+	Granted *bool `json:"granted"`
 	// Channels are the consented contact channels.
 	Channels []Channel `json:"channels,omitempty"`
 	// Recipients are the consented recipient roles.
@@ -156,6 +157,9 @@ type FollowUp struct {
 	// ExpiresAt is when follow-up consent lapses.
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 }
+
+// IsGranted reports whether f grants follow-up contact.
+func (f *FollowUp) IsGranted() bool { return f != nil && f.Granted != nil && *f.Granted }
 
 // Obtained documents how consent was obtained.
 type Obtained struct {
@@ -172,21 +176,21 @@ type Obtained struct {
 // ObtainedBy is the authority and role that obtained consent.
 type ObtainedBy struct {
 	// Authority is an authority id.
-	Authority string `json:"authority"`
+	Authority string `json:"authority,omitempty"`
 	// Role is the role of the person who obtained consent.
-	Role RegistrarRole `json:"role"`
+	Role RegistrarRole `json:"role,omitempty"`
 }
 
 // Withdrawal is a withdrawal notice: every recipient of the record must delete it.
 type Withdrawal struct {
 	// Schema is always WithdrawalSchemaV1.
-	Schema string `json:"schema"`
+	Schema string `json:"schema,omitempty"`
 	// RecordID is the withdrawn record.
-	RecordID string `json:"record_id"`
+	RecordID string `json:"record_id,omitempty"`
 	// Version is the latest version of the record at withdrawal.
 	Version int `json:"version"`
 	// Reason is why.
-	Reason WithdrawalReason `json:"reason"`
+	Reason WithdrawalReason `json:"reason,omitempty"`
 	// WithdrawnAt is when the withdrawal was decided.
 	WithdrawnAt *time.Time `json:"withdrawn_at"`
 	// IncidentID is the incident of the record, when the sender knows it.
@@ -195,7 +199,7 @@ type Withdrawal struct {
 
 // Limits on a JSON record document: a single record is small; these bound
 // a hostile one long before it costs anything.
-var jsonLimits = strictjson.Limits{MaxBytes: 64 << 10, MaxDepth: 8, MaxArray: 16}
+var jsonLimits = strictjson.Limits{MaxBytes: 64 << 10, MaxDepth: 8, MaxArray: 16, RejectEmptyStrings: true}
 
 // Decode strictly decodes one JSON record (no unknown, duplicate or
 // case-variant members). It does not validate the content: call Validate.
@@ -319,6 +323,10 @@ func (r *Record) Clone() *Record {
 		cs.WithdrawnAt = cloneTime(cs.WithdrawnAt)
 		if cs.FollowUp != nil {
 			f := *cs.FollowUp
+			if f.Granted != nil {
+				g := *f.Granted
+				f.Granted = &g
+			}
 			f.Channels = append([]Channel(nil), f.Channels...)
 			f.Recipients = append([]RecipientRole(nil), f.Recipients...)
 			f.Purposes = append([]Purpose(nil), f.Purposes...)

@@ -20,6 +20,7 @@ const (
 	maxNotes       = 4000
 	maxEvidenceRef = 200
 	maxEmail       = 254
+	maxVersion     = 1_000_000
 )
 
 // ClockSkew is how far in the future a timestamp may lie before it is
@@ -48,8 +49,9 @@ var (
 // Validator checks records against schema v1 and the Danish rules.
 // It is safe for concurrent use.
 type Validator struct {
-	ref *refdata.Data
-	now func() time.Time
+	ref     *refdata.Data
+	now     func() time.Time
+	regions map[string]bool // every region code that ever or will exist
 }
 
 // NewValidator returns a validator that looks codes up in ref and takes the
@@ -58,7 +60,13 @@ func NewValidator(ref *refdata.Data, now func() time.Time) *Validator {
 	if now == nil {
 		now = time.Now
 	}
-	return &Validator{ref: ref, now: now}
+	regions := map[string]bool{}
+	for _, r := range ref.Regions(time.Time{}) {
+		if r.Code != "" {
+			regions[r.Code] = true
+		}
+	}
+	return &Validator{ref: ref, now: now, regions: regions}
 }
 
 // checker collects problems for one document.
@@ -137,6 +145,15 @@ func items[T ~string](c *checker, ptr string, values []T, allowed []T) {
 	}
 }
 
+func (c *checker) version(v int) {
+	switch {
+	case v < 1:
+		c.add("/version", "schema.minimum", "must be 1 or more")
+	case v > maxVersion:
+		c.add("/version", "schema.maximum", "must be at most %d", maxVersion)
+	}
+}
+
 func (c *checker) notFuture(ptr string, t *time.Time) {
 	if t != nil && t.After(c.now.Add(ClockSkew)) {
 		c.add(ptr, "time.future", "lies in the future")
@@ -161,9 +178,7 @@ func (v *Validator) Validate(r *Record) Problems {
 	if c.required("/record_id", r.RecordID != "") {
 		c.pattern("/record_id", r.RecordID, reUUID, "a lower-case UUID")
 	}
-	if r.Version < 1 {
-		c.add("/version", "schema.minimum", "must be 1 or more")
-	}
+	c.version(r.Version)
 	c.incident(r.Incident)
 	c.registered(r.Registered)
 	c.person(r)
@@ -272,7 +287,7 @@ func (c *checker) authority(ptr, id string) {
 	case "municipality":
 		_, ok = c.v.ref.Municipality(code)
 	case "region":
-		ok = slices.ContainsFunc(c.v.ref.Regions(time.Time{}), func(r refdata.Region) bool { return r.Code == code })
+		ok = c.v.regions[code]
 	case "police":
 		_, ok = c.v.ref.PoliceDistrict(code)
 	}
@@ -352,7 +367,7 @@ func (c *checker) relation(r *Record) {
 			rel.RelativeOf == r.RecordID {
 			c.add("/relation/relative_of", "relation.self", "names the record itself; it must name the record of the person this one is a relative of")
 		}
-	} else if rel.Type != "" {
+	} else {
 		c.forbidden("/relation/relative_of", rel.RelativeOf != "", "only a relative names whose relative they are")
 	}
 }
@@ -376,7 +391,7 @@ func (c *checker) consent(r *Record) {
 		c.forbidden("/consent/obtained", cs.Obtained != nil, "no consent was obtained")
 		c.forbidden("/consent/withdrawn_at", cs.WithdrawnAt != nil, "no consent was obtained")
 	}
-	followUp := cs.FollowUp != nil && cs.FollowUp.Granted
+	followUp := cs.FollowUp.IsGranted()
 	if followUp && (cs.Registration == RegistrationRefused || cs.Registration == RegistrationNotObtained) {
 		c.add("/consent/follow_up/granted", "consent.follow_up_without_registration", "follow-up consent needs registration consent")
 	}
@@ -387,10 +402,11 @@ func (c *checker) consent(r *Record) {
 		}
 	}
 	if f := cs.FollowUp; f != nil {
+		c.required("/consent/follow_up/granted", f.Granted != nil)
 		items(c, "/consent/follow_up/channels", f.Channels, Channels())
 		items(c, "/consent/follow_up/recipients", f.Recipients, RecipientRoles())
 		items(c, "/consent/follow_up/purposes", f.Purposes, Purposes())
-		if f.Granted {
+		if f.IsGranted() {
 			if len(f.Channels) == 0 {
 				c.add("/consent/follow_up/channels", "schema.min_items", "must name at least one channel when follow-up is granted")
 			}
@@ -407,12 +423,10 @@ func (c *checker) consent(r *Record) {
 			c.forbidden("/consent/follow_up/purposes", len(f.Purposes) > 0, why)
 			c.forbidden("/consent/follow_up/expires_at", f.ExpiresAt != nil, why)
 		}
-		if slices.Contains(f.Channels, ChannelDigitalPost) {
-			if r.Person == nil {
-				c.add("/person", "schema.required", "is required: the digital_post channel addresses the person by CPR number")
-			} else if r.Person.CPR == "" {
-				c.add("/person/cpr", "schema.required", "is required: the digital_post channel addresses the person by CPR number")
-			}
+		// A view without the person (identity withheld) keeps the consent
+		// block as is; where the person travels, digital_post needs the CPR.
+		if slices.Contains(f.Channels, ChannelDigitalPost) && r.Person != nil && r.Person.CPR == "" {
+			c.add("/person/cpr", "schema.required", "is required: the digital_post channel addresses the person by CPR number")
 		}
 	}
 	if o := cs.Obtained; o != nil {
@@ -491,9 +505,7 @@ func (v *Validator) ValidateWithdrawal(w *Withdrawal) Problems {
 	if c.required("/record_id", w.RecordID != "") {
 		c.pattern("/record_id", w.RecordID, reUUID, "a lower-case UUID")
 	}
-	if w.Version < 1 {
-		c.add("/version", "schema.minimum", "must be 1 or more")
-	}
+	c.version(w.Version)
 	if c.required("/reason", w.Reason != "") {
 		enum(c, "/reason", w.Reason, WithdrawalReasons())
 	}

@@ -14,12 +14,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"reflect"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // Limits bound the shape of a document before any of it is decoded.
@@ -30,6 +30,9 @@ type Limits struct {
 	MaxDepth int
 	// MaxArray is the longest array accepted anywhere; 0 means 10,000.
 	MaxArray int
+	// RejectEmptyStrings refuses "" as a member value: in documents where
+	// every string means something, an empty one is omitted, not sent.
+	RejectEmptyStrings bool
 }
 
 func (l Limits) withDefaults() Limits {
@@ -67,11 +70,12 @@ func (e *Error) Error() string {
 }
 
 // Unmarshal decodes data into v (a pointer to a struct, slice or map) after
-// checking that the document is a single JSON value within limits, that no
-// object repeats a key, and that every object key names a field of the Go
-// type exactly (json tag, same case). Types that implement json.Unmarshaler
-// or encoding.TextUnmarshaler decode themselves and are only checked for
-// duplicate keys. The returned error is an *Error.
+// checking that the document is a single JSON value within limits, that
+// every string is valid UTF-8, that no object repeats a key, and that every
+// object key names a field of the Go type exactly (json tag, same case).
+// Types that implement json.Unmarshaler or encoding.TextUnmarshaler (times,
+// dates) are decoded once here so that their error names the member.
+// The returned error is an *Error.
 func Unmarshal(data []byte, v any, lim Limits) error {
 	lim = lim.withDefaults()
 	if len(data) > lim.MaxBytes {
@@ -82,13 +86,14 @@ func Unmarshal(data []byte, v any, lim Limits) error {
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
 		return &Error{Rule: "json.type", Offset: -1, Message: "strictjson: Unmarshal needs a non-nil pointer"}
 	}
-	w := walker{dec: json.NewDecoder(bytes.NewReader(data)), lim: lim}
-	w.dec.UseNumber()
-	if err := w.value(rv.Type().Elem(), "", 0); err != nil {
+	s := scanner{data: data, lim: lim}
+	s.ws()
+	if err := s.value(rv.Type().Elem(), 0); err != nil {
 		return err
 	}
-	if _, err := w.dec.Token(); !errors.Is(err, io.EOF) {
-		return &Error{Rule: "json.syntax", Offset: w.dec.InputOffset(), Message: "unexpected data after the top-level value"}
+	s.ws()
+	if s.pos != len(s.data) {
+		return s.fail("json.syntax", "unexpected data after the top-level value")
 	}
 	if err := json.Unmarshal(data, v); err != nil {
 		return convert(err)
@@ -112,7 +117,6 @@ func convert(err error) *Error {
 	if errors.As(err, &se) {
 		return &Error{Rule: "json.syntax", Offset: se.Offset, Message: "malformed JSON: " + se.Error()}
 	}
-	// Errors from custom unmarshalers (dates, times) carry their own sentence.
 	return &Error{Rule: "json.value", Offset: -1, Message: err.Error()}
 }
 
@@ -135,96 +139,277 @@ func describe(t reflect.Type) string {
 	return t.String()
 }
 
-type walker struct {
-	dec *json.Decoder
-	lim Limits
-}
-
 var (
 	jsonUnmarshaler = reflect.TypeFor[json.Unmarshaler]()
 	textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
+	timeType        = reflect.TypeFor[time.Time]()
 )
 
 func selfDecoding(t reflect.Type) bool {
-	if t == nil {
-		return true
-	}
 	p := reflect.PointerTo(t)
 	return t.Implements(jsonUnmarshaler) || p.Implements(jsonUnmarshaler) ||
 		t.Implements(textUnmarshaler) || p.Implements(textUnmarshaler)
 }
 
-func (w *walker) fail(ptr, rule, msg string) error {
-	return &Error{Pointer: ptr, Rule: rule, Message: msg, Offset: w.dec.InputOffset()}
+// scanner checks a JSON document byte by byte against a Go type. It keeps
+// the path as a stack of segments and builds a pointer only on failure.
+type scanner struct {
+	data []byte
+	pos  int
+	lim  Limits
+	path []string
 }
 
-// value reads one JSON value whose Go destination type is t (nil: unknown,
-// only duplicates are checked).
-func (w *walker) value(t reflect.Type, ptr string, depth int) error {
+func (s *scanner) pointer() string {
+	var b strings.Builder
+	for _, p := range s.path {
+		b.WriteByte('/')
+		b.WriteString(escape(p))
+	}
+	return b.String()
+}
+
+func (s *scanner) fail(rule, msg string) error {
+	return &Error{Pointer: s.pointer(), Rule: rule, Message: msg, Offset: int64(s.pos)}
+}
+
+func (s *scanner) ws() {
+	for s.pos < len(s.data) {
+		switch s.data[s.pos] {
+		case ' ', '\t', '\n', '\r':
+			s.pos++
+		default:
+			return
+		}
+	}
+}
+
+// value checks one JSON value whose Go destination type is t (nil: any
+// value; only syntax, strings and duplicate keys are checked).
+func (s *scanner) value(t reflect.Type, depth int) error {
 	for t != nil && t.Kind() == reflect.Pointer {
 		t = t.Elem()
-	}
-	if t != nil && selfDecoding(t) {
-		// Types that decode themselves (times, dates) are decoded here once,
-		// so that their error carries the member's pointer.
-		var raw json.RawMessage
-		if err := w.dec.Decode(&raw); err != nil {
-			return w.fail(ptr, "json.syntax", "malformed JSON: "+err.Error())
-		}
-		if err := json.Unmarshal(raw, reflect.New(t).Interface()); err != nil {
-			var te *json.UnmarshalTypeError
-			if errors.As(err, &te) {
-				return w.fail(ptr, "json.type", fmt.Sprintf("expected %s, found a JSON %s", describe(te.Type), te.Value))
-			}
-			if t == reflect.TypeFor[time.Time]() {
-				return w.fail(ptr, "json.value", "not an RFC 3339 date-time with a time zone (such as 2026-11-25T14:30:00+01:00)")
-			}
-			return w.fail(ptr, "json.value", err.Error())
-		}
-		return nil
 	}
 	if t != nil && t.Kind() == reflect.Interface {
 		t = nil
 	}
-	tok, err := w.dec.Token()
-	if err != nil {
-		if errors.Is(err, io.EOF) {
-			return w.fail(ptr, "json.syntax", "the document ends too early")
+	if s.pos >= len(s.data) {
+		return s.fail("json.syntax", "the document ends too early")
+	}
+	if t != nil && selfDecodingCached(t) {
+		start := s.pos
+		if err := s.value(nil, depth); err != nil {
+			return err
 		}
-		return w.fail(ptr, "json.syntax", "malformed JSON: "+err.Error())
+		return s.selfDecode(t, s.data[start:s.pos])
 	}
-	d, ok := tok.(json.Delim)
-	if !ok {
-		return nil // scalars are type-checked by encoding/json
-	}
-	if depth+1 > w.lim.MaxDepth {
-		return w.fail(ptr, "json.limit", fmt.Sprintf("nesting deeper than %d levels", w.lim.MaxDepth))
-	}
-	switch d {
-	case '{':
-		return w.object(t, ptr, depth+1)
-	case '[':
-		var elem reflect.Type
-		if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
-			elem = t.Elem()
+	switch c := s.data[s.pos]; {
+	case c == '{':
+		if depth+1 > s.lim.MaxDepth {
+			return s.fail("json.limit", fmt.Sprintf("nesting deeper than %d levels", s.lim.MaxDepth))
 		}
-		n := 0
-		for w.dec.More() {
-			if n >= w.lim.MaxArray {
-				return w.fail(ptr, "json.limit", fmt.Sprintf("array longer than %d items", w.lim.MaxArray))
-			}
-			if err := w.value(elem, ptr+"/"+strconv.Itoa(n), depth+1); err != nil {
-				return err
-			}
-			n++
+		return s.object(t, depth+1)
+	case c == '[':
+		if depth+1 > s.lim.MaxDepth {
+			return s.fail("json.limit", fmt.Sprintf("nesting deeper than %d levels", s.lim.MaxDepth))
 		}
-		_, err := w.dec.Token()
-		return err
+		return s.array(t, depth+1)
+	case c == '"':
+		str, err := s.str()
+		if err != nil {
+			return err
+		}
+		if len(str) == 0 && s.lim.RejectEmptyStrings {
+			return s.fail("json.empty", "must not be empty: omit the member instead")
+		}
+		return nil
+	case c == 't':
+		return s.literal("true")
+	case c == 'f':
+		return s.literal("false")
+	case c == 'n':
+		return s.literal("null")
+	case c == '-' || (c >= '0' && c <= '9'):
+		return s.number()
 	}
-	return w.fail(ptr, "json.syntax", "unexpected "+d.String())
+	return s.fail("json.syntax", "malformed JSON: expected a value")
 }
 
-func (w *walker) object(t reflect.Type, ptr string, depth int) error {
+func (s *scanner) selfDecode(t reflect.Type, raw []byte) error {
+	if t == timeType {
+		var tm time.Time
+		if err := tm.UnmarshalJSON(raw); err != nil {
+			return s.fail("json.value", "not an RFC 3339 date-time with a time zone (such as 2026-11-25T14:30:00+01:00)")
+		}
+		return nil
+	}
+	if err := json.Unmarshal(raw, reflect.New(t).Interface()); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return s.fail("json.type", fmt.Sprintf("expected %s, found a JSON %s", describe(te.Type), te.Value))
+		}
+		return s.fail("json.value", err.Error())
+	}
+	return nil
+}
+
+func (s *scanner) literal(word string) error {
+	if !bytes.HasPrefix(s.data[s.pos:], []byte(word)) {
+		return s.fail("json.syntax", "malformed JSON: expected a value")
+	}
+	s.pos += len(word)
+	return nil
+}
+
+func (s *scanner) number() error {
+	d, i := s.data, s.pos
+	if i < len(d) && d[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		n := 0
+		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	first := i
+	if n := digits(); n == 0 || (n > 1 && d[first] == '0') {
+		return s.fail("json.syntax", "malformed JSON: bad number")
+	}
+	if i < len(d) && d[i] == '.' {
+		i++
+		if digits() == 0 {
+			return s.fail("json.syntax", "malformed JSON: bad number")
+		}
+	}
+	if i < len(d) && (d[i] == 'e' || d[i] == 'E') {
+		i++
+		if i < len(d) && (d[i] == '+' || d[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return s.fail("json.syntax", "malformed JSON: bad number")
+		}
+	}
+	s.pos = i
+	return nil
+}
+
+// str reads a string at s.pos and returns its raw bytes between the quotes
+// (escapes not resolved) after checking escapes, control characters and UTF-8.
+func (s *scanner) str() ([]byte, error) {
+	d := s.data
+	i := s.pos + 1
+	start := i
+	for i < len(d) {
+		c := d[i]
+		switch {
+		case c == '"':
+			s.pos = i + 1
+			return d[start:i], nil
+		case c == '\\':
+			if i+1 >= len(d) {
+				return nil, s.fail("json.syntax", "malformed JSON: unterminated string")
+			}
+			switch d[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if i+6 > len(d) || !isHex(d[i+2:i+6]) {
+					return nil, s.fail("json.syntax", "malformed JSON: bad \\u escape")
+				}
+				i += 6
+			default:
+				return nil, s.fail("json.syntax", "malformed JSON: bad escape in string")
+			}
+		case c < 0x20:
+			return nil, s.fail("json.syntax", "malformed JSON: control character in string")
+		case c < utf8.RuneSelf:
+			i++
+		default:
+			r, size := utf8.DecodeRune(d[i:])
+			if r == utf8.RuneError && size <= 1 {
+				return nil, s.fail("json.utf8", "string is not valid UTF-8")
+			}
+			i += size
+		}
+	}
+	return nil, s.fail("json.syntax", "malformed JSON: unterminated string")
+}
+
+func isHex(b []byte) bool {
+	for _, c := range b {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// key returns the object key at s.pos, unescaped.
+func (s *scanner) key() (string, error) {
+	if s.pos >= len(s.data) || s.data[s.pos] != '"' {
+		return "", s.fail("json.syntax", "malformed JSON: object key is not a string")
+	}
+	raw, err := s.str()
+	if err != nil {
+		return "", err
+	}
+	if bytes.IndexByte(raw, '\\') < 0 {
+		return string(raw), nil
+	}
+	var k string
+	quoted := s.data[s.pos-len(raw)-2 : s.pos]
+	if err := json.Unmarshal(quoted, &k); err != nil {
+		return "", s.fail("json.syntax", "malformed JSON: bad object key")
+	}
+	return k, nil
+}
+
+func (s *scanner) expect(c byte, what string) error {
+	s.ws()
+	if s.pos >= len(s.data) || s.data[s.pos] != c {
+		return s.fail("json.syntax", "malformed JSON: expected "+what)
+	}
+	s.pos++
+	return nil
+}
+
+func (s *scanner) array(t reflect.Type, depth int) error {
+	var elem reflect.Type
+	if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+		elem = t.Elem()
+	}
+	s.pos++ // [
+	s.ws()
+	if s.pos < len(s.data) && s.data[s.pos] == ']' {
+		s.pos++
+		return nil
+	}
+	for n := 0; ; n++ {
+		if n >= s.lim.MaxArray {
+			return s.fail("json.limit", fmt.Sprintf("array longer than %d items", s.lim.MaxArray))
+		}
+		s.path = append(s.path, strconv.Itoa(n))
+		s.ws()
+		if err := s.value(elem, depth); err != nil {
+			return err
+		}
+		s.path = s.path[:len(s.path)-1]
+		s.ws()
+		if s.pos < len(s.data) && s.data[s.pos] == ']' {
+			s.pos++
+			return nil
+		}
+		if err := s.expect(',', "',' or ']' in array"); err != nil {
+			return err
+		}
+	}
+}
+
+func (s *scanner) object(t reflect.Type, depth int) error {
 	var fields map[string]reflect.Type
 	var elem reflect.Type
 	checkNames := false
@@ -237,35 +422,62 @@ func (w *walker) object(t reflect.Type, ptr string, depth int) error {
 			elem = t.Elem()
 		}
 	}
-	seen := make(map[string]struct{}, 8)
-	for w.dec.More() {
-		tok, err := w.dec.Token()
+	s.pos++ // {
+	s.ws()
+	if s.pos < len(s.data) && s.data[s.pos] == '}' {
+		s.pos++
+		return nil
+	}
+	var seen []string
+	for {
+		s.ws()
+		k, err := s.key()
 		if err != nil {
-			return w.fail(ptr, "json.syntax", "malformed JSON: "+err.Error())
+			return err
 		}
-		key, ok := tok.(string)
-		if !ok {
-			return w.fail(ptr, "json.syntax", "object key is not a string")
+		s.path = append(s.path, k)
+		for _, prev := range seen {
+			if prev == k {
+				return s.fail("json.duplicate_key", fmt.Sprintf("member %q appears more than once", k))
+			}
 		}
-		child := ptr + "/" + escape(key)
-		if _, dup := seen[key]; dup {
-			return w.fail(child, "json.duplicate_key", fmt.Sprintf("member %q appears more than once", key))
-		}
-		seen[key] = struct{}{}
+		seen = append(seen, k)
 		ft := elem
 		if checkNames {
 			var known bool
-			ft, known = fields[key]
+			ft, known = fields[k]
 			if !known {
-				return w.fail(child, "json.unknown_field", fmt.Sprintf("unknown member %q", key))
+				return s.fail("json.unknown_field", fmt.Sprintf("unknown member %q", k))
 			}
 		}
-		if err := w.value(ft, child, depth); err != nil {
+		if err := s.expect(':', "':' after an object key"); err != nil {
+			return err
+		}
+		s.ws()
+		if err := s.value(ft, depth); err != nil {
+			return err
+		}
+		s.path = s.path[:len(s.path)-1]
+		s.ws()
+		if s.pos < len(s.data) && s.data[s.pos] == '}' {
+			s.pos++
+			return nil
+		}
+		if err := s.expect(',', "',' or '}' in object"); err != nil {
 			return err
 		}
 	}
-	_, err := w.dec.Token()
-	return err
+}
+
+var selfCache sync.Map // reflect.Type -> bool; a cache of immutable type facts
+
+func selfDecodingCached(t reflect.Type) bool {
+	if v, ok := selfCache.Load(t); ok {
+		return v.(bool)
+	}
+	b := selfDecoding(t)
+	selfCache.Store(t, b)
+	return b
 }
 
 var fieldCache sync.Map // reflect.Type -> map[string]reflect.Type; a cache of immutable type facts
