@@ -1,0 +1,92 @@
+// Command gateway is the psychosocial follow-up exchange gateway.
+//
+// Usage:
+//
+//	gateway version
+//	gateway validate [-format NAME] [-json] FILE...
+//	gateway directory generate [-o FILE] [-east-region-code CODE -east-region-cvr CVR]
+//	gateway directory check FILE
+//
+// Later subcommands (certs, audit, serve) follow the same convention: one
+// word, then its own flags. main only parses arguments and wires parts;
+// the work is done by the packages under internal/ and adapters/.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+)
+
+// command is one subcommand.
+type command struct {
+	summary string
+	run     func(ctx context.Context, env *env, args []string) int
+}
+
+// env is what a subcommand may touch: its arguments come separately.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
+// Exit codes.
+const (
+	exitOK       = 0
+	exitProblems = 1 // the input has problems (validation failed)
+	exitUsage    = 2 // the command line is wrong
+	exitFailure  = 3 // the command could not do its work (I/O, configuration)
+)
+
+func commands() map[string]command {
+	return map[string]command{
+		"version":   {"print the version", runVersion},
+		"validate":  {"detect the format of documents, decode and validate them, print every problem", runValidate},
+		"directory": {"generate or check the authority directory", runDirectory},
+	}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, e *env, args []string) int {
+	cmds := commands()
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(e.stderr, cmds)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	c, ok := cmds[args[0]]
+	if !ok {
+		fmt.Fprintf(e.stderr, "gateway: unknown command %q\n", args[0])
+		usage(e.stderr, cmds)
+		return exitUsage
+	}
+	return c.run(ctx, e, args[1:])
+}
+
+func usage(w io.Writer, cmds map[string]command) {
+	names := make([]string, 0, len(cmds))
+	for n := range cmds {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	b.WriteString("usage: gateway COMMAND [flags] [args]\n\ncommands:\n")
+	for _, n := range names {
+		fmt.Fprintf(&b, "  %-10s %s\n", n, cmds[n].summary)
+	}
+	b.WriteString("\nRun 'gateway COMMAND -h' for a command's flags.\n")
+	fmt.Fprint(w, b.String())
+}

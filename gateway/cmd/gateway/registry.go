@@ -1,0 +1,15 @@
+package main
+
+import (
+	"github.com/psykosocial/exchange/adapters"
+	"github.com/psykosocial/exchange/adapters/common"
+	"github.com/psykosocial/exchange/internal/record"
+)
+
+// newRegistry registers every authority format explicitly, in the order
+// Detect tries them.
+func newRegistry(v *record.Validator) (*adapters.Registry, error) {
+	return adapters.NewRegistry(
+		common.New(v),
+	)
+}
