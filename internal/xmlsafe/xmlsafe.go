@@ -125,6 +125,8 @@ func Path(el *etree.Element) string {
 	return b.String()
 }
 
+var errNotUTF8 = errors.New("xmlsafe: not UTF-8")
+
 type frame struct {
 	name   xml.Name
 	prefix map[string]bool // prefixes declared on this element
@@ -142,6 +144,7 @@ func Parse(data []byte, lim Limits) (*Document, error) {
 	dec := xml.NewDecoder(bytes.NewReader(data))
 	dec.Strict = true
 	dec.Entity = nil
+	dec.CharsetReader = func(string, io.Reader) (io.Reader, error) { return nil, errNotUTF8 }
 	var (
 		stack    []frame
 		lines    []int
@@ -168,6 +171,9 @@ func Parse(data []byte, lim Limits) (*Document, error) {
 				e := fail("xml.syntax", "malformed XML: %s", se.Msg)
 				e.(*Error).Line = se.Line
 				return nil, e
+			}
+			if errors.Is(err, errNotUTF8) {
+				return nil, fail("xml.encoding", "only UTF-8 documents are accepted")
 			}
 			return nil, fail("xml.syntax", "malformed XML")
 		}
@@ -205,9 +211,6 @@ func Parse(data []byte, lim Limits) (*Document, error) {
 			if len(lines) >= lim.MaxElements {
 				return nil, fail("xml.limit", "more than %d elements", lim.MaxElements)
 			}
-			if len(t.Attr) > lim.MaxAttrs {
-				return nil, fail("xml.limit", "element %s has more than %d attributes", t.Name.Local, lim.MaxAttrs)
-			}
 			f := frame{name: t.Name, prefix: map[string]bool{}, counts: map[string]int{}}
 			parentPath := ""
 			if len(stack) > 0 {
@@ -225,6 +228,9 @@ func Parse(data []byte, lim Limits) (*Document, error) {
 				f.path = "/" + t.Name.Local
 			}
 			stack = append(stack, f)
+			if len(t.Attr) > lim.MaxAttrs {
+				return nil, fail("xml.limit", "element has more than %d attributes", lim.MaxAttrs)
+			}
 			seen := make(map[xml.Name]bool, len(t.Attr))
 			for _, a := range t.Attr {
 				if seen[a.Name] {
