@@ -1,0 +1,23 @@
+# Convenience targets; the README's commands work with plain Go too.
+.PHONY: run test ci fuzz bench
+
+run:
+	go run ./gateway/cmd/gateway validate schemas/examples/*/valid/*
+
+test:
+	go test ./...
+
+ci:
+	bash .ci/run
+
+FUZZTIME ?= 60s
+fuzz:
+	go test -run='^$$' -fuzz=FuzzDecode -fuzztime=$(FUZZTIME) ./adapters/region/
+	go test -run='^$$' -fuzz=FuzzDecode -fuzztime=$(FUZZTIME) ./adapters/municipality/
+	go test -run='^$$' -fuzz=FuzzDecode -fuzztime=$(FUZZTIME) ./adapters/police/
+	go test -run='^$$' -fuzz=FuzzDecodeValidate -fuzztime=$(FUZZTIME) ./internal/record/
+	go test -run='^$$' -fuzz=FuzzUnmarshal -fuzztime=$(FUZZTIME) ./internal/strictjson/
+	go test -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME) ./internal/xmlsafe/
+
+bench:
+	go test -run='^$$' -bench=. -benchmem ./adapters/... ./internal/record/
