@@ -48,6 +48,7 @@ func commands() map[string]command {
 		"version":   {"print the version", runVersion},
 		"validate":  {"detect the format of documents, decode and validate them, print every problem", runValidate},
 		"directory": {"generate or check the authority directory", runDirectory},
+		"certs":     {"development PKI: init, issue (rollover), revoke", runCerts},
 	}
 }
 

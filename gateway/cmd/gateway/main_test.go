@@ -129,3 +129,28 @@ func TestDirectoryGenerateAndCheck(t *testing.T) {
 		t.Fatalf("check of a bad directory: code %d: %s", code, stdout)
 	}
 }
+
+func TestCertsInitIssueRevoke(t *testing.T) {
+	data := t.TempDir()
+	code, out, errs := runCmd(t, "", "certs", "init", "-data", data)
+	if code != exitOK || !strings.Contains(out, "115 authorities") || !strings.Contains(out, "DEVELOPMENT-ONLY") {
+		t.Fatalf("init: code %d\n%s%s", code, out, errs)
+	}
+	if code, out, _ = runCmd(t, "", "certs", "init", "-data", data); code != exitOK || !strings.Contains(out, "0 certificates issued") {
+		t.Fatalf("second init is not idempotent: %s", out)
+	}
+	code, out, errs = runCmd(t, "", "certs", "issue", "-data", data, "police:fyn")
+	if code != exitOK || strings.Count(out, "police:fyn") != 4 {
+		t.Fatalf("issue: code %d\n%s%s", code, out, errs)
+	}
+	certFile := strings.Fields(strings.Split(out, "\n")[0])[4]
+	if code, out, errs = runCmd(t, "", "certs", "revoke", "-data", data, "-reason", "4", certFile); code != exitOK || !strings.Contains(out, "revoked serial") {
+		t.Fatalf("revoke: code %d\n%s%s", code, out, errs)
+	}
+	if code, _, errs = runCmd(t, "", "certs", "issue", "-data", data, "municipality:9999"); code != exitUsage || !strings.Contains(errs, "unknown authority") {
+		t.Fatalf("issue to an unknown authority: code %d: %s", code, errs)
+	}
+	if code, _, errs = runCmd(t, "", "certs", "revoke", "-data", data, "not-a-serial"); code != exitUsage {
+		t.Fatalf("revoke of garbage: code %d: %s", code, errs)
+	}
+}
