@@ -197,9 +197,13 @@ type Withdrawal struct {
 	IncidentID string `json:"incident_id,omitempty"`
 }
 
-// Limits on a JSON record document: a single record is small; these bound
-// a hostile one long before it costs anything.
-var jsonLimits = strictjson.Limits{MaxBytes: 64 << 10, MaxDepth: 8, MaxArray: 16, RejectEmptyStrings: true}
+// MaxJSONBytes is the largest JSON record or withdrawal document accepted:
+// a full record is about 1.5 KB, notes included.
+const MaxJSONBytes = 64 << 10
+
+// Limits on a JSON record document: these bound a hostile one long before
+// it costs anything (a record nests 4 levels and has at most 5-item arrays).
+var jsonLimits = strictjson.Limits{MaxBytes: MaxJSONBytes, MaxDepth: 8, MaxArray: 16, RejectEmptyStrings: true}
 
 // Decode strictly decodes one JSON record (no unknown, duplicate or
 // case-variant members). It does not validate the content: call Validate.

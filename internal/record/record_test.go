@@ -263,7 +263,7 @@ func TestDateAge(t *testing.T) {
 // into Region Østdanmark, whose code comes from configuration.
 func TestRegionMerger(t *testing.T) {
 	after := time.Date(2027, 3, 1, 12, 0, 0, 0, time.UTC)
-	cfg := refdata.Config{EastRegionCode: "1090", EastRegionCVR: "29190941"}
+	cfg := refdata.Config{EastRegionCode: "1090", EastRegionCVR: "40000003"}
 	tests := []struct {
 		name     string
 		now      time.Time

@@ -12,7 +12,7 @@ func TestParse(t *testing.T) {
 	lim := xmlsafe.Limits{MaxBytes: 2048, MaxDepth: 4, MaxElements: 20, MaxAttrs: 3, MaxText: 64}
 	tests := []struct {
 		name, in, rule, path string
-		line             int
+		line                 int
 	}{
 		{"valid", "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<r:A xmlns:r=\"urn:x\" ID=\"a1\">\n  <r:B>1</r:B>\n  <r:B>2</r:B>\n</r:A>\n", "", "", 0},
 		{"doctype", "<?xml version=\"1.0\"?>\n<!DOCTYPE A [<!ENTITY x \"y\">]>\n<A>&x;</A>", "xml.doctype", "", 2},
