@@ -128,6 +128,7 @@ func Path(el *etree.Element) string {
 var errNotUTF8 = errors.New("xmlsafe: not UTF-8")
 
 type frame struct {
+	el     *etree.Element
 	name   xml.Name
 	prefix map[string]bool // prefixes declared on this element
 	path   string
@@ -145,9 +146,11 @@ func Parse(data []byte, lim Limits) (*Document, error) {
 	dec.Strict = true
 	dec.Entity = nil
 	dec.CharsetReader = func(string, io.Reader) (io.Reader, error) { return nil, errNotUTF8 }
+	doc := etree.NewDocument()
+	d := &Document{Doc: doc, lines: make(map[*etree.Element]int, 64)}
 	var (
 		stack    []frame
-		lines    []int
+		elements int
 		seenRoot bool
 		first    = true
 	)
@@ -187,6 +190,7 @@ func Parse(data []byte, lim Limits) (*Document, error) {
 			if enc := declAttr(string(t.Inst), "encoding"); enc != "" && !strings.EqualFold(enc, "utf-8") {
 				return nil, fail("xml.encoding", "only UTF-8 documents are accepted")
 			}
+			doc.CreateProcInst(t.Target, string(t.Inst))
 		case xml.Directive:
 			return nil, fail("xml.doctype", "DOCTYPE and other directives are not allowed (no DTDs, no entities)")
 		case xml.Comment:
@@ -198,6 +202,12 @@ func Parse(data []byte, lim Limits) (*Document, error) {
 			if len(stack) == 0 && len(bytes.TrimSpace(t)) > 0 {
 				return nil, fail("xml.syntax", "text outside the root element")
 			}
+			parent := &doc.Element
+			if len(stack) > 0 {
+				parent = stack[len(stack)-1].el
+			}
+			// SetData marks white-space-only text as etree's own parser does.
+			parent.CreateText("").SetData(string(t))
 		case xml.StartElement:
 			if len(stack) == 0 {
 				if seenRoot {
@@ -208,10 +218,19 @@ func Parse(data []byte, lim Limits) (*Document, error) {
 			if len(stack) >= lim.MaxDepth {
 				return nil, fail("xml.limit", "elements nested deeper than %d levels", lim.MaxDepth)
 			}
-			if len(lines) >= lim.MaxElements {
+			if elements >= lim.MaxElements {
 				return nil, fail("xml.limit", "more than %d elements", lim.MaxElements)
 			}
 			f := frame{name: t.Name, prefix: map[string]bool{}, counts: map[string]int{}}
+			parentEl := &doc.Element
+			if len(stack) > 0 {
+				parentEl = stack[len(stack)-1].el
+			}
+			tag := t.Name.Local
+			if t.Name.Space != "" {
+				tag = t.Name.Space + ":" + tag
+			}
+			f.el = parentEl.CreateElement(tag)
 			parentPath := ""
 			if len(stack) > 0 {
 				parent := &stack[len(stack)-1]
@@ -243,6 +262,7 @@ func Parse(data []byte, lim Limits) (*Document, error) {
 				if a.Name.Space == "xmlns" {
 					stack[len(stack)-1].prefix[a.Name.Local] = true
 				}
+				f.el.CreateAttr(qname(a.Name), a.Value)
 			}
 			if !declared(stack, t.Name.Space) {
 				return nil, fail("xml.namespace", "namespace prefix %q is not declared", t.Name.Space)
@@ -252,7 +272,8 @@ func Parse(data []byte, lim Limits) (*Document, error) {
 					return nil, fail("xml.namespace", "namespace prefix %q is not declared", a.Name.Space)
 				}
 			}
-			lines = append(lines, line)
+			d.lines[f.el] = line
+			elements++
 		case xml.EndElement:
 			if len(stack) == 0 || stack[len(stack)-1].name != t.Name {
 				return nil, fail("xml.syntax", "end tag %s does not match its start tag", qname(t.Name))
@@ -265,26 +286,6 @@ func Parse(data []byte, lim Limits) (*Document, error) {
 	}
 	if !seenRoot {
 		return nil, &Error{Rule: "xml.syntax", Message: "the document has no root element"}
-	}
-	doc := etree.NewDocument()
-	doc.ReadSettings = etree.ReadSettings{PreserveDuplicateAttrs: true, MaxDepth: lim.MaxDepth + 1}
-	if err := doc.ReadFromBytes(data); err != nil {
-		return nil, &Error{Rule: "xml.syntax", Message: "malformed XML"}
-	}
-	d := &Document{Doc: doc, lines: make(map[*etree.Element]int, len(lines))}
-	i := 0
-	var walk func(*etree.Element)
-	walk = func(e *etree.Element) {
-		if i < len(lines) {
-			d.lines[e] = lines[i]
-		}
-		i++
-		for _, c := range e.ChildElements() {
-			walk(c)
-		}
-	}
-	if root := doc.Root(); root != nil {
-		walk(root)
 	}
 	return d, nil
 }

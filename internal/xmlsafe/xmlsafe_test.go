@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/beevik/etree"
+
 	"github.com/psykosocial/exchange/internal/xmlsafe"
 )
 
@@ -89,5 +91,34 @@ func FuzzParse(f *testing.F) {
 			t.Fatal("root has no line")
 		}
 		_ = xmlsafe.Path(root)
+		sameAsEtree(t, data, d)
 	})
+}
+
+// sameAsEtree checks that the tree Parse built serialises exactly as the
+// tree etree's own parser builds: signatures are computed over it.
+func sameAsEtree(t *testing.T, data []byte, d *xmlsafe.Document) {
+	t.Helper()
+	ref := etree.NewDocument()
+	if err := ref.ReadFromBytes(data); err != nil {
+		t.Fatalf("etree refuses what Parse accepted: %v", err)
+	}
+	want, _ := ref.WriteToString()
+	got, _ := d.Doc.WriteToString()
+	if got != want {
+		t.Fatalf("tree differs from etree's:\n got %q\nwant %q", got, want)
+	}
+}
+
+func TestTreeMatchesEtree(t *testing.T) {
+	for _, in := range []string{
+		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<r:A xmlns:r=\"urn:x\" xmlns=\"urn:d\" ID=\"a1\">\n  <r:B x=\"&lt;&amp;&quot;\">1 &amp; 2</r:B>\n  <C><![CDATA[<raw>]]></C>\n  <D>  </D><E/>tail\n</r:A>\n",
+		"<a>&#x41;&#66;<b xml:lang=\"da\">æøå</b></a>",
+	} {
+		d, err := xmlsafe.Parse([]byte(in), xmlsafe.Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameAsEtree(t, []byte(in), d)
+	}
 }
