@@ -147,7 +147,7 @@ type Consent struct {
 type FollowUp struct {
 	// Granted is whether follow-up contact is consented (required; a pointer
 	// so that an absent member is told apart from false).
-	Granted *bool `json:"granted"`
+	Granted *bool `json:"granted,omitempty"`
 	// Channels are the consented contact channels.
 	Channels []Channel `json:"channels,omitempty"`
 	// Recipients are the consented recipient roles.
@@ -203,7 +203,7 @@ const MaxJSONBytes = 64 << 10
 
 // Limits on a JSON record document: these bound a hostile one long before
 // it costs anything (a record nests 4 levels and has at most 5-item arrays).
-var jsonLimits = strictjson.Limits{MaxBytes: MaxJSONBytes, MaxDepth: 8, MaxArray: 16, RejectEmptyStrings: true}
+var jsonLimits = strictjson.Limits{MaxBytes: MaxJSONBytes, MaxDepth: 8, MaxArray: 16, RejectEmptyStrings: true, RejectNull: true}
 
 // Decode strictly decodes one JSON record (no unknown, duplicate or
 // case-variant members). It does not validate the content: call Validate.

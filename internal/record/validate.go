@@ -21,6 +21,8 @@ const (
 	maxEvidenceRef = 200
 	maxEmail       = 254
 	maxVersion     = 1_000_000
+	minYear        = 1900
+	maxYear        = 9999
 )
 
 // ClockSkew is how far in the future a timestamp may lie before it is
@@ -154,9 +156,28 @@ func (c *checker) version(v int) {
 	}
 }
 
+// notFuture checks a timestamp: within the years the canonical encoding
+// can write (and a registration can mean), and not in the future.
 func (c *checker) notFuture(ptr string, t *time.Time) {
-	if t != nil && t.After(c.now.Add(ClockSkew)) {
+	if t == nil {
+		return
+	}
+	if y := t.UTC().Year(); y < minYear || y > maxYear {
+		c.add(ptr, "time.range", "must lie between the years %d and %d", minYear, maxYear)
+		return
+	}
+	if t.After(c.now.Add(ClockSkew)) {
 		c.add(ptr, "time.future", "lies in the future")
+	}
+}
+
+// timeRange checks a timestamp that may lie in the future (an expiry).
+func (c *checker) timeRange(ptr string, t *time.Time) {
+	if t == nil {
+		return
+	}
+	if y := t.UTC().Year(); y < minYear || y > maxYear {
+		c.add(ptr, "time.range", "must lie between the years %d and %d", minYear, maxYear)
 	}
 }
 
@@ -406,6 +427,7 @@ func (c *checker) consent(r *Record) {
 		items(c, "/consent/follow_up/channels", f.Channels, Channels())
 		items(c, "/consent/follow_up/recipients", f.Recipients, RecipientRoles())
 		items(c, "/consent/follow_up/purposes", f.Purposes, Purposes())
+		c.timeRange("/consent/follow_up/expires_at", f.ExpiresAt)
 		if f.IsGranted() {
 			if len(f.Channels) == 0 {
 				c.add("/consent/follow_up/channels", "schema.min_items", "must name at least one channel when follow-up is granted")

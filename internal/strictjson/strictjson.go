@@ -33,6 +33,9 @@ type Limits struct {
 	// RejectEmptyStrings refuses "" as a member value: in documents where
 	// every string means something, an empty one is omitted, not sent.
 	RejectEmptyStrings bool
+	// RejectNull refuses null as a value: encoding/json treats it as an
+	// absent member, but the schemas do not allow it.
+	RejectNull bool
 }
 
 func (l Limits) withDefaults() Limits {
@@ -228,7 +231,13 @@ func (s *scanner) value(t reflect.Type, depth int) error {
 	case c == 'f':
 		return s.literal("false")
 	case c == 'n':
-		return s.literal("null")
+		if err := s.literal("null"); err != nil {
+			return err
+		}
+		if s.lim.RejectNull {
+			return s.fail("json.null", "must not be null: omit the member instead")
+		}
+		return nil
 	case c == '-' || (c >= '0' && c <= '9'):
 		return s.number()
 	}
@@ -238,7 +247,7 @@ func (s *scanner) value(t reflect.Type, depth int) error {
 func (s *scanner) selfDecode(t reflect.Type, raw []byte) error {
 	if t == timeType {
 		var tm time.Time
-		if err := tm.UnmarshalJSON(raw); err != nil {
+		if !isRFC3339(raw) || tm.UnmarshalJSON(raw) != nil {
 			return s.fail("json.value", "not an RFC 3339 date-time with a time zone (such as 2026-11-25T14:30:00+01:00)")
 		}
 		return nil
@@ -251,6 +260,61 @@ func (s *scanner) selfDecode(t reflect.Type, raw []byte) error {
 		return s.fail("json.value", err.Error())
 	}
 	return nil
+}
+
+// isRFC3339 checks the exact RFC 3339 date-time grammar of a JSON string
+// (time.Parse also accepts one-digit hours, which the schemas refuse):
+// "YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)".
+func isRFC3339(raw []byte) bool {
+	if len(raw) < 22 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return false
+	}
+	b := raw[1 : len(raw)-1]
+	digits := func(from, to int) bool {
+		for i := from; i < to; i++ {
+			if b[i] < '0' || b[i] > '9' {
+				return false
+			}
+		}
+		return true
+	}
+	if !digits(0, 4) || b[4] != '-' || !digits(5, 7) || b[7] != '-' || !digits(8, 10) ||
+		(b[10] != 'T' && b[10] != 't') || !digits(11, 13) || b[13] != ':' || !digits(14, 16) || b[16] != ':' || !digits(17, 19) {
+		return false
+	}
+	rest := b[19:]
+	if len(rest) > 0 && rest[0] == '.' {
+		n := 1
+		for n < len(rest) && rest[n] >= '0' && rest[n] <= '9' {
+			n++
+		}
+		if n == 1 {
+			return false
+		}
+		rest = rest[n:]
+	}
+	switch {
+	case len(rest) == 1 && (rest[0] == 'Z' || rest[0] == 'z'):
+		return true
+	case len(rest) == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':':
+		return rest[1] >= '0' && rest[1] <= '9' && rest[2] >= '0' && rest[2] <= '9' &&
+			rest[4] >= '0' && rest[4] <= '9' && rest[5] >= '0' && rest[5] <= '9'
+	}
+	return false
+}
+
+// short bounds a name quoted in a message: member names come from the
+// document and may be long.
+func short(s string) string {
+	const max = 64
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 func (s *scanner) literal(word string) error {
@@ -438,7 +502,7 @@ func (s *scanner) object(t reflect.Type, depth int) error {
 		s.path = append(s.path, k)
 		for _, prev := range seen {
 			if prev == k {
-				return s.fail("json.duplicate_key", fmt.Sprintf("member %q appears more than once", k))
+				return s.fail("json.duplicate_key", fmt.Sprintf("member %q appears more than once", short(k)))
 			}
 		}
 		seen = append(seen, k)
@@ -447,7 +511,7 @@ func (s *scanner) object(t reflect.Type, depth int) error {
 			var known bool
 			ft, known = fields[k]
 			if !known {
-				return s.fail("json.unknown_field", fmt.Sprintf("unknown member %q", k))
+				return s.fail("json.unknown_field", fmt.Sprintf("unknown member %q", short(k)))
 			}
 		}
 		if err := s.expect(':', "':' after an object key"); err != nil {

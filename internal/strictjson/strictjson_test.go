@@ -24,11 +24,11 @@ type doc struct {
 }
 
 func TestUnmarshal(t *testing.T) {
-	lim := strictjson.Limits{MaxBytes: 512, MaxDepth: 4, MaxArray: 3, RejectEmptyStrings: true}
+	lim := strictjson.Limits{MaxBytes: 1024, MaxDepth: 4, MaxArray: 3, RejectEmptyStrings: true, RejectNull: true}
 	tests := []struct {
 		name, in, ptr, rule string
 	}{
-		{"valid", `{"id":"a","count":2,"in":{"when":"2026-11-25T10:00:00+01:00","names":["x","y"]},"tags":{"k":"v"},"any":{"z":[1,2.5e3,null]}}`, "", ""},
+		{"valid", `{"id":"a","count":2,"in":{"when":"2026-11-25T10:00:00+01:00","names":["x","y"]},"tags":{"k":"v"},"any":{"z":[1,2.5e3,true]}}`, "", ""},
 		{"escaped key resolves to a known field", `{"\u0069d":"a"}`, "", ""},
 		{"duplicate key", `{"id":"a","id":"b"}`, "/id", "json.duplicate_key"},
 		{"duplicate key in a map", `{"id":"a","tags":{"k":"1","k":"2"}}`, "/tags/k", "json.duplicate_key"},
@@ -38,12 +38,15 @@ func TestUnmarshal(t *testing.T) {
 		{"unknown nested field", `{"id":"a","in":{"whom":"x"}}`, "/in/whom", "json.unknown_field"},
 		{"empty string", `{"id":""}`, "/id", "json.empty"},
 		{"empty string in array", `{"id":"a","in":{"names":["x",""]}}`, "/in/names/1", "json.empty"},
+		{"null", `{"id":"a","in":null}`, "/in", "json.null"},
+		{"one-digit hour", `{"id":"a","in":{"when":"2026-11-25T1:00:00+01:00"}}`, "/in/when", "json.value"},
+		{"long unknown name is cut", `{"id":"a","` + strings.Repeat("x", 300) + `":1}`, "", "json.unknown_field"},
 		{"bad time names the member", `{"id":"a","in":{"when":"yesterday"}}`, "/in/when", "json.value"},
 		{"time without zone", `{"id":"a","in":{"when":"2026-11-25T10:00:00"}}`, "/in/when", "json.value"},
 		{"wrong type", `{"id":"a","count":"2"}`, "/count", "json.type"},
 		{"too deep", `{"id":"a","any":{"b":{"c":{"d":{"e":1}}}}}`, "/any/b/c/d", "json.limit"},
 		{"array too long", `{"id":"a","in":{"names":["a","b","c","d"]}}`, "/in/names", "json.limit"},
-		{"too large", `{"id":"` + strings.Repeat("a", 600) + `"}`, "", "json.limit"},
+		{"too large", `{"id":"` + strings.Repeat("a", 1100) + `"}`, "", "json.limit"},
 		{"trailing data", `{"id":"a"} {}`, "", "json.syntax"},
 		{"truncated", `{"id":"a",`, "", "json.syntax"},
 		{"invalid UTF-8", "{\"id\":\"a\xff\"}", "/id", "json.utf8"},
@@ -70,8 +73,8 @@ func TestUnmarshal(t *testing.T) {
 			if se.Rule != tc.rule || (tc.ptr != "" && se.Pointer != tc.ptr) {
 				t.Fatalf("got %s at %q (%s), want %s at %q", se.Rule, se.Pointer, se.Message, tc.rule, tc.ptr)
 			}
-			if se.Message == "" {
-				t.Fatal("no message")
+			if se.Message == "" || len(se.Message) > 200 {
+				t.Fatalf("message empty or unbounded: %d bytes", len(se.Message))
 			}
 		})
 	}

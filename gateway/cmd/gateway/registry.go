@@ -3,6 +3,8 @@ package main
 import (
 	"github.com/psykosocial/exchange/adapters"
 	"github.com/psykosocial/exchange/adapters/common"
+	"github.com/psykosocial/exchange/adapters/police"
+	"github.com/psykosocial/exchange/adapters/region"
 	"github.com/psykosocial/exchange/internal/record"
 )
 
@@ -11,5 +13,7 @@ import (
 func newRegistry(v *record.Validator) (*adapters.Registry, error) {
 	return adapters.NewRegistry(
 		common.New(v),
+		region.New(v),
+		police.New(v),
 	)
 }

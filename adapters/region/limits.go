@@ -1,0 +1,38 @@
+package region
+
+import "github.com/psykosocial/exchange/internal/strictjson"
+
+// The limits of a regional document, in one place. Each bounds a hostile
+// document long before it costs anything; the reason is on the line.
+const (
+	// MaxDocumentBytes is the largest document Decode reads: a 1,000-person
+	// list of fully filled, pretty-printed records is about 2.5 MiB.
+	MaxDocumentBytes = 4 << 20
+	// MaxRecords is the longest list of records in one document: an EPC
+	// registers a few hundred people at the largest incidents.
+	MaxRecords = 1000
+	// MaxRecordBytes is the largest single record: a full record is about
+	// 2 KiB, and free text (notes) is at most 4,000 characters.
+	MaxRecordBytes = 64 << 10
+	// maxRecordDepth is the deepest nesting inside a record:
+	// record → samtykke → opfoelgning → kanaler is 4 levels.
+	maxRecordDepth = 6
+	// maxRecordArray is the longest array inside a record: the longest
+	// vocabulary (modtagere) has 5 values.
+	maxRecordArray = 16
+	// maxProblems is the most problems reported for one record or for the
+	// top level: enough to fix a document, and a bound on a hostile one
+	// (a record of thousands of nulls).
+	maxProblems = 50
+	// maxMessage is the longest problem message passed on from strict
+	// decoding, which quotes member names as written.
+	maxMessage = 200
+	// maxScanDepth bounds the walk that locates members for line numbers;
+	// records deeper than maxRecordDepth are refused anyway.
+	maxScanDepth = 32
+)
+
+// recordLimits bound one record (or one withdrawal notice) of a document.
+func recordLimits() strictjson.Limits {
+	return strictjson.Limits{MaxBytes: MaxRecordBytes, MaxDepth: maxRecordDepth, MaxArray: maxRecordArray}
+}
