@@ -18,6 +18,7 @@ fuzz:
 	go test -run='^$$' -fuzz=FuzzDecodeValidate -fuzztime=$(FUZZTIME) ./internal/record/
 	go test -run='^$$' -fuzz=FuzzUnmarshal -fuzztime=$(FUZZTIME) ./internal/strictjson/
 	go test -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME) ./internal/xmlsafe/
+	go test -run='^$$' -fuzz=FuzzOpen -fuzztime=$(FUZZTIME) ./internal/envelope/
 
 bench:
-	go test -run='^$$' -bench=. -benchmem ./adapters/... ./internal/record/
+	go test -run='^$$' -bench=. -benchmem ./adapters/... ./internal/record/ ./internal/envelope/ ./certs/
