@@ -1,0 +1,57 @@
+package municipality
+
+import "github.com/psykosocial/exchange/internal/xmlsafe"
+
+// The limits of a municipal document, in one place. Each bounds a hostile
+// document long before it costs anything; the reason is on the line.
+const (
+	// MaxRegistrations is the most Registrering elements in one message: an
+	// EPC registers a few hundred people at the largest incidents, and the
+	// gateway itself sends one record per message.
+	MaxRegistrations = 500
+	// MaxDocumentBytes is the largest document Decode reads: a full
+	// registration is about 3 KiB indented, so 500 of them fit with room
+	// for long notes; a sender with more splits the list.
+	MaxDocumentBytes = 4 << 20
+	// maxDepth is the deepest nesting the schema allows (6 levels):
+	// KommuneMeddelelse/Registrering/Samtykke/Indhentet/Af/Myndighed and
+	// KommuneMeddelelse/ds:Signature/SignedInfo/Reference/Transforms/Transform.
+	maxDepth = 6
+	// maxRegistrationElements is the most elements one Registrering can hold
+	// under the schema, itself included (every optional element present,
+	// every channel, recipient role and purpose listed once).
+	maxRegistrationElements = 62
+	// maxHeaderElements is the most elements of Hoved, itself included.
+	maxHeaderElements = 10
+	// maxSignatureElements is the most elements of a ds:Signature under our
+	// XML-DSig profile, itself included.
+	maxSignatureElements = 14
+	// maxElements is the most elements a document the schema allows can
+	// have: the root, the header, 500 full registrations and a signature.
+	maxElements = 1 + maxHeaderElements + MaxRegistrations*maxRegistrationElements + maxSignatureElements
+	// maxAttrs is the most attributes on one element: the root's ID plus
+	// namespace declarations (default, ds and one spare prefix).
+	maxAttrs = 4
+	// maxText is the longest text node: Notat holds 4,000 characters, at
+	// most 16,000 bytes of UTF-8; a signer's certificate is far shorter.
+	maxText = 16 << 10
+	// maxEcho is the most bytes of a source path or name repeated in a
+	// problem, so that errors never echo long attacker input.
+	maxEcho = 160
+	// maxProblems is the most problems listed for one document or one
+	// item; a hostile document could otherwise earn one per element.
+	maxProblems = 100
+	// sniffBytes is how much of a document Detect reads to find the root.
+	sniffBytes = 4 << 10
+)
+
+// parseLimits are the xmlsafe limits of a municipal document.
+func parseLimits() xmlsafe.Limits {
+	return xmlsafe.Limits{
+		MaxBytes:    MaxDocumentBytes,
+		MaxDepth:    maxDepth,
+		MaxElements: maxElements,
+		MaxAttrs:    maxAttrs,
+		MaxText:     maxText,
+	}
+}
