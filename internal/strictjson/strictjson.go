@@ -91,15 +91,12 @@ func Unmarshal(data []byte, v any, lim Limits) error {
 	}
 	s := scanner{data: data, lim: lim}
 	s.ws()
-	if err := s.value(rv.Type().Elem(), 0); err != nil {
+	if err := s.value(rv.Type().Elem(), rv.Elem(), 0); err != nil {
 		return err
 	}
 	s.ws()
 	if s.pos != len(s.data) {
 		return s.fail("json.syntax", "unexpected data after the top-level value")
-	}
-	if err := json.Unmarshal(data, v); err != nil {
-		return convert(err)
 	}
 	return nil
 }
@@ -188,36 +185,59 @@ func (s *scanner) ws() {
 }
 
 // value checks one JSON value whose Go destination type is t (nil: any
-// value; only syntax, strings and duplicate keys are checked).
-func (s *scanner) value(t reflect.Type, depth int) error {
-	for t != nil && t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	if t != nil && t.Kind() == reflect.Interface {
-		t = nil
-	}
+// value; only syntax, strings and duplicate keys are checked) and, when dst
+// is valid (settable, of type t), stores it there as encoding/json would.
+func (s *scanner) value(t reflect.Type, dst reflect.Value, depth int) error {
 	if s.pos >= len(s.data) {
 		return s.fail("json.syntax", "the document ends too early")
 	}
-	if t != nil && selfDecodingCached(t) {
+	if t != nil && t.Kind() == reflect.Pointer {
+		if s.data[s.pos] == 'n' {
+			if err := s.null(); err != nil {
+				return err
+			}
+			if dst.IsValid() {
+				dst.SetZero()
+			}
+			return nil
+		}
+		if dst.IsValid() {
+			if dst.IsNil() {
+				dst.Set(reflect.New(t.Elem()))
+			}
+			dst = dst.Elem()
+		}
+		return s.value(t.Elem(), dst, depth)
+	}
+	if t != nil && (t.Kind() == reflect.Interface || selfDecodingCached(t) || t.Kind() == reflect.Array ||
+		(t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8)) {
+		// Decoded by encoding/json from the checked bytes: interfaces,
+		// byte slices (base64) and types that decode themselves.
 		start := s.pos
-		if err := s.value(nil, depth); err != nil {
+		if err := s.value(nil, reflect.Value{}, depth); err != nil {
 			return err
 		}
-		return s.selfDecode(t, s.data[start:s.pos])
+		return s.delegate(t, dst, s.data[start:s.pos])
 	}
 	switch c := s.data[s.pos]; {
 	case c == '{':
 		if depth+1 > s.lim.MaxDepth {
 			return s.fail("json.limit", fmt.Sprintf("nesting deeper than %d levels", s.lim.MaxDepth))
 		}
-		return s.object(t, depth+1)
+		if t != nil && t.Kind() != reflect.Struct && t.Kind() != reflect.Map {
+			return s.typeError(t, "object")
+		}
+		return s.object(t, dst, depth+1)
 	case c == '[':
 		if depth+1 > s.lim.MaxDepth {
 			return s.fail("json.limit", fmt.Sprintf("nesting deeper than %d levels", s.lim.MaxDepth))
 		}
-		return s.array(t, depth+1)
+		if t != nil && t.Kind() != reflect.Slice {
+			return s.typeError(t, "array")
+		}
+		return s.array(t, dst, depth+1)
 	case c == '"':
+		start := s.pos
 		str, err := s.str()
 		if err != nil {
 			return err
@@ -225,39 +245,130 @@ func (s *scanner) value(t reflect.Type, depth int) error {
 		if len(str) == 0 && s.lim.RejectEmptyStrings {
 			return s.fail("json.empty", "must not be empty: omit the member instead")
 		}
+		if t == nil {
+			return nil
+		}
+		if t.Kind() != reflect.String {
+			return s.typeError(t, "string")
+		}
+		if dst.IsValid() {
+			if bytes.IndexByte(str, '\\') < 0 {
+				dst.SetString(string(str))
+			} else {
+				var u string
+				if err := json.Unmarshal(s.data[start:s.pos], &u); err != nil {
+					return s.fail("json.syntax", "malformed JSON: bad string")
+				}
+				dst.SetString(u)
+			}
+		}
 		return nil
-	case c == 't':
-		return s.literal("true")
-	case c == 'f':
-		return s.literal("false")
-	case c == 'n':
-		if err := s.literal("null"); err != nil {
+	case c == 't', c == 'f':
+		word := "true"
+		if c == 'f' {
+			word = "false"
+		}
+		if err := s.literal(word); err != nil {
 			return err
 		}
-		if s.lim.RejectNull {
-			return s.fail("json.null", "must not be null: omit the member instead")
+		if t == nil {
+			return nil
+		}
+		if t.Kind() != reflect.Bool {
+			return s.typeError(t, "bool")
+		}
+		if dst.IsValid() {
+			dst.SetBool(c == 't')
 		}
 		return nil
+	case c == 'n':
+		// null leaves a non-pointer value as it is, as encoding/json does.
+		return s.null()
 	case c == '-' || (c >= '0' && c <= '9'):
-		return s.number()
+		start := s.pos
+		if err := s.number(); err != nil {
+			return err
+		}
+		if t == nil {
+			return nil
+		}
+		return s.setNumber(t, dst, string(s.data[start:s.pos]))
 	}
 	return s.fail("json.syntax", "malformed JSON: expected a value")
 }
 
-func (s *scanner) selfDecode(t reflect.Type, raw []byte) error {
+func (s *scanner) null() error {
+	if err := s.literal("null"); err != nil {
+		return err
+	}
+	if s.lim.RejectNull {
+		return s.fail("json.null", "must not be null: omit the member instead")
+	}
+	return nil
+}
+
+func (s *scanner) typeError(t reflect.Type, found string) error {
+	return s.fail("json.type", fmt.Sprintf("expected %s, found a JSON %s", describe(t), found))
+}
+
+// setNumber stores a JSON number literal into an integer or float value.
+func (s *scanner) setNumber(t reflect.Type, dst reflect.Value, lit string) error {
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		n, err := strconv.ParseInt(lit, 10, t.Bits())
+		if err != nil {
+			return s.fail("json.type", fmt.Sprintf("expected %s, found the JSON number %s", describe(t), short(lit)))
+		}
+		if dst.IsValid() {
+			dst.SetInt(n)
+		}
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		n, err := strconv.ParseUint(lit, 10, t.Bits())
+		if err != nil {
+			return s.fail("json.type", fmt.Sprintf("expected %s, found the JSON number %s", describe(t), short(lit)))
+		}
+		if dst.IsValid() {
+			dst.SetUint(n)
+		}
+	case reflect.Float32, reflect.Float64:
+		f, err := strconv.ParseFloat(lit, t.Bits())
+		if err != nil {
+			return s.fail("json.type", fmt.Sprintf("expected %s, found the JSON number %s", describe(t), short(lit)))
+		}
+		if dst.IsValid() {
+			dst.SetFloat(f)
+		}
+	default:
+		return s.typeError(t, "number")
+	}
+	return nil
+}
+
+// delegate decodes raw (already checked) with encoding/json into dst.
+func (s *scanner) delegate(t reflect.Type, dst reflect.Value, raw []byte) error {
 	if t == timeType {
 		var tm time.Time
 		if !isRFC3339(raw) || tm.UnmarshalJSON(raw) != nil {
 			return s.fail("json.value", "not an RFC 3339 date-time with a time zone (such as 2026-11-25T14:30:00+01:00)")
 		}
+		if dst.IsValid() {
+			dst.Set(reflect.ValueOf(tm))
+		}
 		return nil
 	}
-	if err := json.Unmarshal(raw, reflect.New(t).Interface()); err != nil {
+	target := reflect.New(t)
+	if dst.IsValid() && dst.CanAddr() {
+		target = dst.Addr()
+	}
+	if err := json.Unmarshal(raw, target.Interface()); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
 			return s.fail("json.type", fmt.Sprintf("expected %s, found a JSON %s", describe(te.Type), te.Value))
 		}
 		return s.fail("json.value", err.Error())
+	}
+	if dst.IsValid() && !dst.CanAddr() {
+		dst.Set(target.Elem())
 	}
 	return nil
 }
@@ -441,10 +552,16 @@ func (s *scanner) expect(c byte, what string) error {
 	return nil
 }
 
-func (s *scanner) array(t reflect.Type, depth int) error {
+func (s *scanner) array(t reflect.Type, dst reflect.Value, depth int) error {
 	var elem reflect.Type
-	if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+	if t != nil {
 		elem = t.Elem()
+	}
+	if dst.IsValid() {
+		dst.SetLen(0)
+		if dst.IsNil() {
+			dst.Set(reflect.MakeSlice(t, 0, 0))
+		}
 	}
 	s.pos++ // [
 	s.ws()
@@ -458,7 +575,12 @@ func (s *scanner) array(t reflect.Type, depth int) error {
 		}
 		s.path = append(s.path, strconv.Itoa(n))
 		s.ws()
-		if err := s.value(elem, depth); err != nil {
+		var item reflect.Value
+		if dst.IsValid() {
+			dst.Set(reflect.Append(dst, reflect.Zero(elem)))
+			item = dst.Index(n)
+		}
+		if err := s.value(elem, item, depth); err != nil {
 			return err
 		}
 		s.path = s.path[:len(s.path)-1]
@@ -473,17 +595,20 @@ func (s *scanner) array(t reflect.Type, depth int) error {
 	}
 }
 
-func (s *scanner) object(t reflect.Type, depth int) error {
-	var fields map[string]reflect.Type
+func (s *scanner) object(t reflect.Type, dst reflect.Value, depth int) error {
+	var fields map[string]field
 	var elem reflect.Type
-	checkNames := false
-	if t != nil {
-		switch t.Kind() {
-		case reflect.Struct:
-			fields = fieldsOf(t)
-			checkNames = true
-		case reflect.Map:
-			elem = t.Elem()
+	isStruct := t != nil && t.Kind() == reflect.Struct
+	switch {
+	case isStruct:
+		fields = fieldsOf(t)
+	case t != nil:
+		if t.Key().Kind() != reflect.String {
+			return s.typeError(t, "object")
+		}
+		elem = t.Elem()
+		if dst.IsValid() && dst.IsNil() {
+			dst.Set(reflect.MakeMap(t))
 		}
 	}
 	s.pos++ // {
@@ -507,19 +632,29 @@ func (s *scanner) object(t reflect.Type, depth int) error {
 		}
 		seen = append(seen, k)
 		ft := elem
-		if checkNames {
-			var known bool
-			ft, known = fields[k]
+		var member reflect.Value
+		switch {
+		case isStruct:
+			f, known := fields[k]
 			if !known {
 				return s.fail("json.unknown_field", fmt.Sprintf("unknown member %q", short(k)))
 			}
+			ft = f.typ
+			if dst.IsValid() {
+				member = fieldByIndex(dst, f.index)
+			}
+		case dst.IsValid():
+			member = reflect.New(elem).Elem()
 		}
 		if err := s.expect(':', "':' after an object key"); err != nil {
 			return err
 		}
 		s.ws()
-		if err := s.value(ft, depth); err != nil {
+		if err := s.value(ft, member, depth); err != nil {
 			return err
+		}
+		if dst.IsValid() && !isStruct {
+			dst.SetMapIndex(reflect.ValueOf(k).Convert(t.Key()), member)
 		}
 		s.path = s.path[:len(s.path)-1]
 		s.ws()
@@ -533,6 +668,21 @@ func (s *scanner) object(t reflect.Type, depth int) error {
 	}
 }
 
+// fieldByIndex is reflect.Value.FieldByIndex that allocates nil embedded
+// struct pointers on the way.
+func fieldByIndex(v reflect.Value, index []int) reflect.Value {
+	for i, x := range index {
+		if i > 0 && v.Kind() == reflect.Pointer {
+			if v.IsNil() {
+				v.Set(reflect.New(v.Type().Elem()))
+			}
+			v = v.Elem()
+		}
+		v = v.Field(x)
+	}
+	return v
+}
+
 var selfCache sync.Map // reflect.Type -> bool; a cache of immutable type facts
 
 func selfDecodingCached(t reflect.Type) bool {
@@ -544,15 +694,21 @@ func selfDecodingCached(t reflect.Type) bool {
 	return b
 }
 
-var fieldCache sync.Map // reflect.Type -> map[string]reflect.Type; a cache of immutable type facts
+// field is one JSON member of a struct type.
+type field struct {
+	typ   reflect.Type
+	index []int
+}
+
+var fieldCache sync.Map // reflect.Type -> map[string]field; a cache of immutable type facts
 
 // fieldsOf returns the exact JSON member names of a struct type, following
 // embedded structs the way encoding/json does for the simple cases we use.
-func fieldsOf(t reflect.Type) map[string]reflect.Type {
+func fieldsOf(t reflect.Type) map[string]field {
 	if m, ok := fieldCache.Load(t); ok {
-		return m.(map[string]reflect.Type)
+		return m.(map[string]field)
 	}
-	m := make(map[string]reflect.Type)
+	m := make(map[string]field)
 	for i := range t.NumField() {
 		f := t.Field(i)
 		tag := f.Tag.Get("json")
@@ -567,7 +723,9 @@ func fieldsOf(t reflect.Type) map[string]reflect.Type {
 			}
 			if ft.Kind() == reflect.Struct {
 				for k, v := range fieldsOf(ft) {
-					m[k] = v
+					if _, shadowed := m[k]; !shadowed {
+						m[k] = field{typ: v.typ, index: append([]int{i}, v.index...)}
+					}
 				}
 				continue
 			}
@@ -578,7 +736,7 @@ func fieldsOf(t reflect.Type) map[string]reflect.Type {
 		if name == "" {
 			name = f.Name
 		}
-		m[name] = f.Type
+		m[name] = field{typ: f.Type, index: []int{i}}
 	}
 	fieldCache.Store(t, m)
 	return m

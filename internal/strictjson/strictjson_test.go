@@ -3,6 +3,7 @@ package strictjson_test
 import (
 	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +19,11 @@ type inner struct {
 type doc struct {
 	ID    string            `json:"id"`
 	Count int               `json:"count,omitempty"`
+	Ratio float64           `json:"ratio,omitempty"`
+	Small uint8             `json:"small,omitempty"`
+	OK    *bool             `json:"ok,omitempty"`
+	Raw   json.RawMessage   `json:"raw,omitempty"`
+	Bytes []byte            `json:"bytes,omitempty"`
 	In    *inner            `json:"in,omitempty"`
 	Tags  map[string]string `json:"tags,omitempty"`
 	Any   any               `json:"any,omitempty"`
@@ -84,7 +90,8 @@ func TestUnmarshal(t *testing.T) {
 // never panics, and returns *Error on refusal.
 func FuzzUnmarshal(f *testing.F) {
 	for _, s := range []string{`{"id":"a","count":2,"in":{"when":"2026-11-25T10:00:00Z","names":["x"]}}`,
-		`{"id":"a","id":"b"}`, `{"\u0069d":"\ud83d\ude00"}`, `[]`, `{"any":[{"a":[{}]}]}`, `{"id":1e5}`} {
+		`{"id":"a","id":"b"}`, `{"\u0069d":"\ud83d\ude00"}`, `[]`, `{"any":[{"a":[{}]}]}`, `{"id":1e5}`,
+		`{"id":"x\n\"y","ratio":-1.5e-3,"small":255,"ok":false,"raw":{"a":[1]},"bytes":"aGk=","tags":{"a":"b"},"in":{"names":[]}}`} {
 		f.Add([]byte(s))
 	}
 	lim := strictjson.Limits{MaxBytes: 4096, MaxDepth: 6, MaxArray: 50}
@@ -95,6 +102,11 @@ func FuzzUnmarshal(f *testing.F) {
 			var plain doc
 			if perr := json.Unmarshal(data, &plain); perr != nil {
 				t.Fatalf("strict accepted what encoding/json refuses: %v", perr)
+			}
+			// Strict decoding fills the value itself: it must decode exactly
+			// what encoding/json decodes.
+			if !reflect.DeepEqual(d, plain) {
+				t.Fatalf("strict decoded %+v, encoding/json %+v", d, plain)
 			}
 			return
 		}
