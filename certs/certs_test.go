@@ -1,6 +1,7 @@
 package certs_test
 
 import (
+	"context"
 	"crypto/x509"
 	"errors"
 	"os"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/psykosocial/exchange/certs"
 	"github.com/psykosocial/exchange/internal/directory"
+	"github.com/psykosocial/exchange/internal/keys"
 	"github.com/psykosocial/exchange/internal/refdata"
 )
 
@@ -142,6 +144,27 @@ func TestInitDevPKI(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dataDir, "pki", "DEVELOPMENT-ONLY.txt")); err != nil {
 		t.Error("no development marker")
+	}
+	// The gateway's key directory serves every purpose through the file provider.
+	ca, _, _ := certs.OpenDevCA(dataDir, clock(testNow))
+	kp, err := keys.NewFileProvider(keys.FileConfig{Dir: ca.Paths().Gateway()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, p := range []keys.Purpose{keys.PurposeMessageSigning, keys.PurposeJournalCheckpoint} {
+		if _, err := kp.Signer(ctx, p); err != nil {
+			t.Errorf("gateway %s key: %v", p, err)
+		}
+	}
+	if _, err := kp.HMACSecret(ctx); err != nil {
+		t.Error(err)
+	}
+	if _, err := kp.TLSCertificate(ctx); err != nil {
+		t.Error(err)
+	}
+	if ds, err := kp.Decrypters(ctx); err != nil || len(ds) != 1 {
+		t.Errorf("decrypters: %d, %v", len(ds), err)
 	}
 }
 

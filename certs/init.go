@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/psykosocial/exchange/internal/directory"
+	"github.com/psykosocial/exchange/internal/keys"
 	"github.com/psykosocial/exchange/internal/refdata"
 )
 
@@ -33,6 +34,9 @@ type InitReport struct {
 	Authorities int
 	// Issued lists the certificates issued by this run (empty on a rerun).
 	Issued []Issued
+	// GatewayKeys lists the other key files of the gateway written by this
+	// run into Paths.Gateway (empty on a rerun).
+	GatewayKeys []string
 }
 
 // InitDevPKI creates (or completes) a development PKI under opts.DataDir:
@@ -88,6 +92,12 @@ func InitDevPKI(opts InitOptions) (*InitReport, error) {
 		return nil, err
 	}
 	rep.Issued = append(rep.Issued, gw...)
+	// The rest of the gateway's development key set (journal checkpoint key,
+	// journal HMAC secret, data key-encryption key, RSA signing key) for the
+	// file key provider, next to the certificates the CA just issued.
+	if rep.GatewayKeys, err = keys.Generate(ca.Paths().Gateway()); err != nil {
+		return nil, fmt.Errorf("dev PKI: %w", err)
+	}
 	if len(rep.Issued) > 0 {
 		if err := writeDirectory(dirPath, dir, opts.Ref); err != nil {
 			return nil, err
