@@ -19,6 +19,8 @@ fuzz:
 	go test -run='^$$' -fuzz=FuzzUnmarshal -fuzztime=$(FUZZTIME) ./internal/strictjson/
 	go test -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZTIME) ./internal/xmlsafe/
 	go test -run='^$$' -fuzz=FuzzOpen -fuzztime=$(FUZZTIME) ./internal/envelope/
+	go test -run='^$$' -fuzz=FuzzVerify -fuzztime=$(FUZZTIME) ./internal/xmlsig/
+	go test -run='^$$' -fuzz=FuzzEvaluate -fuzztime=$(FUZZTIME) ./internal/consent/
 
 bench:
-	go test -run='^$$' -bench=. -benchmem ./adapters/... ./internal/record/ ./internal/envelope/ ./certs/
+	go test -run='^$$' -bench=. -benchmem ./adapters/... ./internal/record/ ./internal/envelope/ ./internal/xmlsig/ ./internal/consent/ ./certs/
