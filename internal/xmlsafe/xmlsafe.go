@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -127,12 +128,29 @@ func Path(el *etree.Element) string {
 
 var errNotUTF8 = errors.New("xmlsafe: not UTF-8")
 
+// frame is an open element. Paths are built only for an error, from the
+// stack: a document that parses allocates no path strings.
 type frame struct {
-	el     *etree.Element
-	name   xml.Name
-	prefix map[string]bool // prefixes declared on this element
-	path   string
-	counts map[string]int
+	el       *etree.Element
+	name     xml.Name
+	prefixes []string       // namespace prefixes declared on this element
+	pos      int            // 1-based position among same-named siblings so far
+	counts   map[string]int // children seen by local name; nil until the first
+}
+
+// stackPath names the innermost open element: /Root/Child[2]/Leaf.
+func stackPath(stack []frame) string {
+	var b strings.Builder
+	for _, f := range stack {
+		b.WriteByte('/')
+		b.WriteString(f.name.Local)
+		if f.pos > 1 {
+			b.WriteByte('[')
+			b.WriteString(strconv.Itoa(f.pos))
+			b.WriteByte(']')
+		}
+	}
+	return b.String()
 }
 
 // Parse checks data against lim and the rules in the package comment and
@@ -157,9 +175,7 @@ func Parse(data []byte, lim Limits) (*Document, error) {
 	fail := func(rule, format string, args ...any) error {
 		e := &Error{Rule: rule, Message: fmt.Sprintf(format, args...)}
 		e.Line, _ = dec.InputPos()
-		if len(stack) > 0 {
-			e.Path = stack[len(stack)-1].path
-		}
+		e.Path = stackPath(stack)
 		return e
 	}
 	for {
@@ -221,46 +237,38 @@ func Parse(data []byte, lim Limits) (*Document, error) {
 			if elements >= lim.MaxElements {
 				return nil, fail("xml.limit", "more than %d elements", lim.MaxElements)
 			}
-			f := frame{name: t.Name, prefix: map[string]bool{}, counts: map[string]int{}}
+			f := frame{name: t.Name, pos: 1}
 			parentEl := &doc.Element
 			if len(stack) > 0 {
-				parentEl = stack[len(stack)-1].el
+				parent := &stack[len(stack)-1]
+				parentEl = parent.el
+				if parent.counts == nil {
+					parent.counts = make(map[string]int, 8)
+				}
+				parent.counts[t.Name.Local]++
+				f.pos = parent.counts[t.Name.Local]
 			}
 			tag := t.Name.Local
 			if t.Name.Space != "" {
 				tag = t.Name.Space + ":" + tag
 			}
 			f.el = parentEl.CreateElement(tag)
-			parentPath := ""
-			if len(stack) > 0 {
-				parent := &stack[len(stack)-1]
-				parent.counts[t.Name.Local]++
-				parentPath = parent.path
-				// Positions are fixed once all siblings are known; the path
-				// names the n-th occurrence, which is what Path computes too.
-				if n := parent.counts[t.Name.Local]; n > 1 {
-					f.path = fmt.Sprintf("%s/%s[%d]", parentPath, t.Name.Local, n)
-				} else {
-					f.path = parentPath + "/" + t.Name.Local
-				}
-			} else {
-				f.path = "/" + t.Name.Local
-			}
 			stack = append(stack, f)
 			if len(t.Attr) > lim.MaxAttrs {
 				return nil, fail("xml.limit", "element has more than %d attributes", lim.MaxAttrs)
 			}
-			seen := make(map[xml.Name]bool, len(t.Attr))
-			for _, a := range t.Attr {
-				if seen[a.Name] {
-					return nil, fail("xml.duplicate_attribute", "attribute %s appears more than once", qname(a.Name))
+			for i, a := range t.Attr {
+				for _, b := range t.Attr[:i] {
+					if a.Name == b.Name {
+						return nil, fail("xml.duplicate_attribute", "attribute %s appears more than once", qname(a.Name))
+					}
 				}
-				seen[a.Name] = true
 				if len(a.Value) > lim.MaxText {
 					return nil, fail("xml.limit", "attribute %s longer than %d bytes", qname(a.Name), lim.MaxText)
 				}
 				if a.Name.Space == "xmlns" {
-					stack[len(stack)-1].prefix[a.Name.Local] = true
+					top := &stack[len(stack)-1]
+					top.prefixes = append(top.prefixes, a.Name.Local)
 				}
 				f.el.CreateAttr(qname(a.Name), a.Value)
 			}
@@ -295,7 +303,7 @@ func declared(stack []frame, prefix string) bool {
 		return true
 	}
 	for i := len(stack) - 1; i >= 0; i-- {
-		if stack[i].prefix[prefix] {
+		if slices.Contains(stack[i].prefixes, prefix) {
 			return true
 		}
 	}
