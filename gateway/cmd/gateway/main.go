@@ -49,6 +49,7 @@ func commands() map[string]command {
 		"validate":  {"detect the format of documents, decode and validate them, print every problem", runValidate},
 		"directory": {"generate or check the authority directory", runDirectory},
 		"certs":     {"development PKI: init, issue (rollover), revoke", runCerts},
+		"audit":     {"audit journal: export it, verify an export offline", runAudit},
 	}
 }
 
