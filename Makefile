@@ -21,6 +21,8 @@ fuzz:
 	go test -run='^$$' -fuzz=FuzzOpen -fuzztime=$(FUZZTIME) ./internal/envelope/
 	go test -run='^$$' -fuzz=FuzzVerify -fuzztime=$(FUZZTIME) ./internal/xmlsig/
 	go test -run='^$$' -fuzz=FuzzEvaluate -fuzztime=$(FUZZTIME) ./internal/consent/
+	go test -run='^$$' -fuzz=FuzzParseLeaf -fuzztime=$(FUZZTIME) ./internal/journal/
+	go test -run='^$$' -fuzz=FuzzVerify -fuzztime=$(FUZZTIME) ./internal/journal/
 
 bench:
-	go test -run='^$$' -bench=. -benchmem ./adapters/... ./internal/record/ ./internal/envelope/ ./internal/xmlsig/ ./internal/consent/ ./certs/
+	go test -run='^$$' -bench=. -benchmem ./adapters/... ./internal/record/ ./internal/envelope/ ./internal/xmlsig/ ./internal/consent/ ./internal/journal/... ./certs/
