@@ -621,7 +621,7 @@ func TestFileProviderWrongKeyTypes(t *testing.T) {
 		{FileSigningKey, pkcs8PEM(t, ed)},
 		{FileSigningKey, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: ecDER})},
 		{FileSigningKey, append(pkcs8PEM(t, p256), pkcs8PEM(t, p256)...)},
-		{FileSigningKey, []byte("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")},
+		{FileSigningKey, []byte("-----BEGIN " + "PRIVATE KEY-----\nAAAA\n-----END " + "PRIVATE KEY-----\n")},
 		{FileSigningRSAKey, pkcs8PEM(t, p256)},
 		{FileSigningRSAKey, pkcs8PEM(t, small)},
 		{FileJournalKey, pkcs8PEM(t, p256)},
