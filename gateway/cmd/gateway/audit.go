@@ -25,18 +25,10 @@ import (
 //	gateway audit export (-sqlite FILE | -postgres URL [-schema NAME]) [-o FILE] [query flags]
 //	gateway audit verify -key KEY|@FILE [-require-full] [-min-size N] [FILE]
 func runAudit(ctx context.Context, e *env, args []string) int {
-	if len(args) == 0 {
-		fmt.Fprintln(e.stderr, "usage: gateway audit export|verify [flags]")
-		return exitUsage
-	}
-	switch args[0] {
-	case "export":
-		return runAuditExport(ctx, e, args[1:])
-	case "verify":
-		return runAuditVerify(ctx, e, args[1:])
-	}
-	fmt.Fprintf(e.stderr, "gateway audit: unknown subcommand %q (export, verify)\n", args[0])
-	return exitUsage
+	return subcommands(ctx, e, "audit", args, map[string]func(context.Context, *env, []string) int{
+		"export": runAuditExport,
+		"verify": runAuditVerify,
+	})
 }
 
 // listFlag collects a repeated flag.

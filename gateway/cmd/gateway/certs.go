@@ -17,20 +17,11 @@ import (
 const defaultDataDir = "data"
 
 func runCerts(ctx context.Context, e *env, args []string) int {
-	if len(args) == 0 {
-		fmt.Fprintln(e.stderr, "usage: gateway certs init|issue|revoke [flags]")
-		return exitUsage
-	}
-	switch args[0] {
-	case "init":
-		return runCertsInit(ctx, e, args[1:])
-	case "issue":
-		return runCertsIssue(ctx, e, args[1:])
-	case "revoke":
-		return runCertsRevoke(ctx, e, args[1:])
-	}
-	fmt.Fprintf(e.stderr, "gateway certs: unknown subcommand %q (init, issue, revoke)\n", args[0])
-	return exitUsage
+	return subcommands(ctx, e, "certs", args, map[string]func(context.Context, *env, []string) int{
+		"init":   runCertsInit,
+		"issue":  runCertsIssue,
+		"revoke": runCertsRevoke,
+	})
 }
 
 // runCertsInit creates the development PKI: CA, gateway certificates, and

@@ -12,18 +12,10 @@ import (
 )
 
 func runDirectory(ctx context.Context, e *env, args []string) int {
-	if len(args) == 0 {
-		fmt.Fprintln(e.stderr, "usage: gateway directory generate|check [flags]")
-		return exitUsage
-	}
-	switch args[0] {
-	case "generate":
-		return runDirectoryGenerate(ctx, e, args[1:])
-	case "check":
-		return runDirectoryCheck(ctx, e, args[1:])
-	}
-	fmt.Fprintf(e.stderr, "gateway directory: unknown subcommand %q (generate, check)\n", args[0])
-	return exitUsage
+	return subcommands(ctx, e, "directory", args, map[string]func(context.Context, *env, []string) int{
+		"generate": runDirectoryGenerate,
+		"check":    runDirectoryCheck,
+	})
 }
 
 // runDirectoryGenerate writes the national authority directory (98

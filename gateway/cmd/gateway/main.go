@@ -78,6 +78,27 @@ func run(ctx context.Context, e *env, args []string) int {
 	return c.run(ctx, e, args[1:])
 }
 
+// subcommands runs the subcommand named by args[0] from subs, the way
+// "gateway certs init" runs init of certs; name is the parent's name.
+func subcommands(ctx context.Context, e *env, name string, args []string,
+	subs map[string]func(context.Context, *env, []string) int) int {
+	names := make([]string, 0, len(subs))
+	for n := range subs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	if len(args) == 0 {
+		fmt.Fprintf(e.stderr, "usage: gateway %s %s [flags]\n", name, strings.Join(names, "|"))
+		return exitUsage
+	}
+	run, ok := subs[args[0]]
+	if !ok {
+		fmt.Fprintf(e.stderr, "gateway %s: unknown subcommand %q (%s)\n", name, args[0], strings.Join(names, ", "))
+		return exitUsage
+	}
+	return run(ctx, e, args[1:])
+}
+
 func usage(w io.Writer, cmds map[string]command) {
 	names := make([]string, 0, len(cmds))
 	for n := range cmds {
