@@ -390,3 +390,35 @@ func BenchmarkAuthenticate(b *testing.B) {
 		}
 	}
 }
+
+// TestChainCacheFollowsTheClock: a certificate authenticated once is refused
+// by the same store when the clock passes its end of validity.
+func TestChainCacheFollowsTheClock(t *testing.T) {
+	dataDir, ref := freshPKI(t)
+	now := testNow
+	ca, _, err := certs.OpenDevCA(dataDir, func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := directory.Load(ca.Paths().Directory(), ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := ca.StoreConfig()
+	cfg.RequireCRL = false // only the chain's validity is under test
+	st, err := certs.NewStore(cfg, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := st.VerificationCertificates("municipality:0851")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Authenticate(sc[0], nil, directory.UseSigning); err != nil {
+		t.Fatal(err)
+	}
+	now = sc[0].NotAfter.Add(time.Second)
+	if _, err := st.Authenticate(sc[0], nil, directory.UseSigning); !errors.Is(err, certs.ErrUntrustedChain) {
+		t.Fatalf("after expiry: %v, want ErrUntrustedChain", err)
+	}
+}

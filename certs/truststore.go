@@ -2,6 +2,7 @@ package certs
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
@@ -77,9 +78,30 @@ type Store struct {
 	inter *x509.CertPool
 
 	mu    sync.RWMutex
-	byCVR map[string][]registered         // registered certificates by CVR
-	crls  map[string]*x509.RevocationList // by issuer RawSubject
+	byCVR map[string][]registered // registered certificates by CVR
+	crls  map[string]loadedCRL    // by issuer RawSubject
+
+	chainMu sync.Mutex
+	chains  map[[32]byte]verifiedChains // chain verification results by certificate
 }
+
+// loadedCRL is a CRL whose signature was checked once, at load, against signer.
+type loadedCRL struct {
+	crl    *x509.RevocationList
+	signer *x509.Certificate
+}
+
+// verifiedChains caches x509 chain building, the costly part of
+// authentication (two signature checks per chain): the anchors never change
+// for a Store, so a result holds while the time stays inside every chain
+// certificate's validity. Revocation is checked on every call.
+type verifiedChains struct {
+	chains   [][]*x509.Certificate
+	from, to time.Time // the intersection of the chain certificates' validity
+}
+
+// maxCachedChains bounds the chain cache: a few certificates per authority.
+const maxCachedChains = 4096
 
 // registered is a loaded certificate with its identity read once.
 type registered struct {
@@ -135,7 +157,7 @@ func (s *Store) Reload() error {
 			return fmt.Errorf("load certificates: %w", err)
 		}
 	}
-	crls := map[string]*x509.RevocationList{}
+	crls := map[string]loadedCRL{}
 	if s.cfg.CRLDir != "" {
 		entries, err := os.ReadDir(s.cfg.CRLDir)
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -146,13 +168,13 @@ func (s *Store) Reload() error {
 				continue
 			}
 			path := filepath.Join(s.cfg.CRLDir, e.Name())
-			crl, err := s.loadCRL(path)
+			crl, signer, err := s.loadCRL(path)
 			if err != nil {
 				return fmt.Errorf("load CRL %s: %w", path, err)
 			}
 			key := string(crl.RawIssuer)
-			if prev, ok := crls[key]; !ok || crl.Number.Cmp(prev.Number) > 0 {
-				crls[key] = crl
+			if prev, ok := crls[key]; !ok || crl.Number.Cmp(prev.crl.Number) > 0 {
+				crls[key] = loadedCRL{crl: crl, signer: signer}
 			}
 		}
 	}
@@ -163,27 +185,27 @@ func (s *Store) Reload() error {
 }
 
 // loadCRL parses a CRL file and checks its signature against a known CA.
-func (s *Store) loadCRL(path string) (*x509.RevocationList, error) {
+func (s *Store) loadCRL(path string) (*x509.RevocationList, *x509.Certificate, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if blk, _ := pem.Decode(b); blk != nil {
 		if blk.Type != "X509 CRL" {
-			return nil, fmt.Errorf("unexpected PEM block %q", blk.Type)
+			return nil, nil, fmt.Errorf("unexpected PEM block %q", blk.Type)
 		}
 		b = blk.Bytes
 	}
 	crl, err := x509.ParseRevocationList(b)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, ca := range slices.Concat(s.cfg.Roots, s.cfg.Intermediates) {
 		if bytes.Equal(ca.RawSubject, crl.RawIssuer) && crl.CheckSignatureFrom(ca) == nil {
-			return crl, nil
+			return crl, ca, nil
 		}
 	}
-	return nil, errors.New("CRL is not signed by a configured CA")
+	return nil, nil, errors.New("CRL is not signed by a configured CA")
 }
 
 // verifyChain checks cert against the anchors at the store's time and the
@@ -197,11 +219,7 @@ func (s *Store) verifyChain(cert *x509.Certificate, extra []*x509.Certificate) e
 			inter.AddCert(c)
 		}
 	}
-	chains, err := cert.Verify(x509.VerifyOptions{
-		Roots: s.roots, Intermediates: inter, CurrentTime: now,
-		// OCES3 certificates carry no extended key usage.
-		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny},
-	})
+	chains, err := s.buildChains(cert, inter, len(extra) == 0, now)
 	if err != nil {
 		return fmt.Errorf("%w: %s: %v", ErrUntrustedChain, displayName(cert), err)
 	}
@@ -216,6 +234,46 @@ func (s *Store) verifyChain(cert *x509.Certificate, extra []*x509.Certificate) e
 	return lastErr
 }
 
+// buildChains verifies cert's chains to the anchors at now, from the cache
+// when it may.
+func (s *Store) buildChains(cert *x509.Certificate, inter *x509.CertPool, cacheable bool, now time.Time) ([][]*x509.Certificate, error) {
+	key := sha256.Sum256(cert.Raw)
+	if cacheable {
+		s.chainMu.Lock()
+		v, ok := s.chains[key]
+		s.chainMu.Unlock()
+		if ok && !now.Before(v.from) && !now.After(v.to) {
+			return v.chains, nil
+		}
+	}
+	chains, err := cert.Verify(x509.VerifyOptions{
+		Roots: s.roots, Intermediates: inter, CurrentTime: now,
+		// OCES3 certificates carry no extended key usage.
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny},
+	})
+	if err != nil || !cacheable {
+		return chains, err
+	}
+	v := verifiedChains{chains: chains, from: cert.NotBefore, to: cert.NotAfter}
+	for _, ch := range chains {
+		for _, c := range ch {
+			if c.NotBefore.After(v.from) {
+				v.from = c.NotBefore
+			}
+			if c.NotAfter.Before(v.to) {
+				v.to = c.NotAfter
+			}
+		}
+	}
+	s.chainMu.Lock()
+	if s.chains == nil || len(s.chains) >= maxCachedChains {
+		s.chains = make(map[[32]byte]verifiedChains)
+	}
+	s.chains[key] = v
+	s.chainMu.Unlock()
+	return chains, nil
+}
+
 // checkRevocation checks the leaf against its issuer's CRL. The CAs above
 // it are configured by the operator (Config.Roots, Config.Intermediates) and
 // trusted as configured: a compromised CA is removed from the configuration.
@@ -224,13 +282,14 @@ func (s *Store) checkRevocation(chain []*x509.Certificate, now time.Time) error 
 		return nil // a trust anchor itself
 	}
 	c, issuer := chain[0], chain[1]
-	crl, ok := s.crls[string(issuer.RawSubject)]
-	if !ok || crl.CheckSignatureFrom(issuer) != nil {
+	l, ok := s.crls[string(issuer.RawSubject)]
+	if !ok || !l.signer.Equal(issuer) {
 		if s.cfg.RequireCRL {
 			return fmt.Errorf("%w: %s", ErrNoCRL, displayName(issuer))
 		}
 		return nil
 	}
+	crl := l.crl
 	if !crl.NextUpdate.IsZero() && now.After(crl.NextUpdate) && s.cfg.RequireCRL {
 		return fmt.Errorf("%w: the CRL of %s expired at %s", ErrNoCRL, displayName(issuer), crl.NextUpdate.UTC().Format(time.RFC3339))
 	}
