@@ -192,7 +192,7 @@ type Withdrawal struct {
 	// Reason is why.
 	Reason WithdrawalReason `json:"reason,omitempty"`
 	// WithdrawnAt is when the withdrawal was decided.
-	WithdrawnAt *time.Time `json:"withdrawn_at"`
+	WithdrawnAt *time.Time `json:"withdrawn_at,omitempty"`
 	// IncidentID is the incident of the record, when the sender knows it.
 	IncidentID string `json:"incident_id,omitempty"`
 }

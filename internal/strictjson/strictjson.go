@@ -351,6 +351,11 @@ func (s *scanner) delegate(t reflect.Type, dst reflect.Value, raw []byte) error 
 		if !isRFC3339(raw) || tm.UnmarshalJSON(raw) != nil {
 			return s.fail("json.value", "not an RFC 3339 date-time with a time zone (such as 2026-11-25T14:30:00+01:00)")
 		}
+		// A time that cannot be written back (its UTC year outside 0000-9999)
+		// is refused here, so that every decoded value can be encoded again.
+		if y := tm.UTC().Year(); y < 0 || y > 9999 {
+			return s.fail("json.value", "a date-time whose UTC year lies outside 0000-9999")
+		}
 		if dst.IsValid() {
 			dst.Set(reflect.ValueOf(tm))
 		}

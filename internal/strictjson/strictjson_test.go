@@ -45,6 +45,7 @@ func TestUnmarshal(t *testing.T) {
 		{"empty string", `{"id":""}`, "/id", "json.empty"},
 		{"empty string in array", `{"id":"a","in":{"names":["x",""]}}`, "/in/names/1", "json.empty"},
 		{"null", `{"id":"a","in":null}`, "/in", "json.null"},
+		{"UTC year before 0000", `{"id":"a","in":{"when":"0000-01-01T00:30:00+01:00"}}`, "/in/when", "json.value"},
 		{"one-digit hour", `{"id":"a","in":{"when":"2026-11-25T1:00:00+01:00"}}`, "/in/when", "json.value"},
 		{"long unknown name is cut", `{"id":"a","` + strings.Repeat("x", 300) + `":1}`, "", "json.unknown_field"},
 		{"bad time names the member", `{"id":"a","in":{"when":"yesterday"}}`, "/in/when", "json.value"},
