@@ -57,7 +57,7 @@ var _ adapters.Adapter = (*Adapter)(nil)
 // ErrInvalidOptions is wrapped by the errors of New.
 var ErrInvalidOptions = errors.New("municipality: invalid options")
 
-var reAuthority = regexp.MustCompile(`^(gateway|municipality:[0-9]{4}|region:[0-9]{4}|police:[a-z][a-z_]{1,39})$`)
+var reAuthority = regexp.MustCompile(record.AuthorityIDPattern)
 
 // New returns an adapter that validates decoded records with v and writes
 // the case classifications of opts. It checks opts once, here.

@@ -19,7 +19,7 @@ import (
 var (
 	reDocumentID = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9._-]{0,127}$`)
 	reUUID       = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
-	reAuthority  = regexp.MustCompile(`^(gateway|municipality:[0-9]{4}|region:[0-9]{4}|police:[a-z][a-z_]{1,39})$`)
+	reAuthority  = regexp.MustCompile(record.AuthorityIDPattern)
 	reJournal    = regexp.MustCompile(`^[0-9]{4}-[0-9]{5}-[0-9]{5}-[0-9]{2}$`)
 	reDistrict   = regexp.MustCompile(`^[a-z][a-z_]{1,39}$`)
 	reDateTime   = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?(Z|[+-]((0[0-9]|1[0-3]):[0-5][0-9]|14:00))$`)

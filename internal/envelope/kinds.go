@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+
+	"github.com/psykosocial/exchange/internal/record"
 )
 
 // Kind is the kind of a message; it decides the JWS typ.
@@ -81,7 +83,7 @@ var (
 	reJSONType = regexp.MustCompile(`^application/vnd\.psykosocial\.[a-z][a-z0-9-]{0,31}\+json$`)
 	reXMLType  = regexp.MustCompile(`^application/vnd\.psykosocial\.[a-z][a-z0-9-]{0,31}\+xml$`)
 	// reAuthority is the form of an authority id (DESIGN.md section 4).
-	reAuthority = regexp.MustCompile(`^(gateway|municipality:[0-9]{4}|region:[0-9]{4}|police:[a-z][a-z0-9_]{0,62})$`)
+	reAuthority = regexp.MustCompile(record.AuthorityIDPattern)
 	// reUUID is a lower-case UUID as every message and record id is written.
 	reUUID = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 )

@@ -170,6 +170,15 @@ func TestVocabulariesMatchSchema(t *testing.T) {
 		"field_group":          strs(record.FieldGroups()),
 		"withdrawal_reason":    strs(record.WithdrawalReasons()),
 	}
+	var pat struct {
+		Defs map[string]struct {
+			Pattern string `json:"pattern"`
+		} `json:"$defs"`
+	}
+	_ = json.Unmarshal(b, &pat)
+	if got := pat.Defs["authority_id"].Pattern; got != record.AuthorityIDPattern {
+		t.Errorf("$defs/authority_id pattern %q, Go has %q", got, record.AuthorityIDPattern)
+	}
 	for def, want := range tests {
 		if got := s.Defs[def].Enum; !cmp.Equal(got, want) {
 			t.Errorf("$defs/%s enum = %v, Go has %v", def, got, want)

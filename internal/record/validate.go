@@ -11,6 +11,13 @@ import (
 	"github.com/psykosocial/exchange/internal/refdata"
 )
 
+// AuthorityIDPattern is the form of an authority id as messages, records and
+// the journal name authorities: municipality:<4-digit code>,
+// region:<4-digit code>, police:<district id> or gateway. It is the pattern
+// of the schema's $defs/authority_id (a test keeps them equal); every
+// package that checks the form compiles this one definition.
+const AuthorityIDPattern = `^(gateway|municipality:[0-9]{4}|region:[0-9]{4}|police:[a-z][a-z_]{1,39})$`
+
 // Length limits of free-text members, the same as maxLength in the schema.
 const (
 	maxTitle       = 200
@@ -35,7 +42,7 @@ const underGuardianAge = 15
 var (
 	reUUID       = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 	reIncidentID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`)
-	reAuthority  = regexp.MustCompile(`^(gateway|municipality:[0-9]{4}|region:[0-9]{4}|police:[a-z][a-z_]{1,39})$`)
+	reAuthority  = regexp.MustCompile(AuthorityIDPattern)
 	reCPR        = regexp.MustCompile(`^[0-9]{10}$`)
 	reECPR       = regexp.MustCompile(`^[0-9]{7}[A-Z]{2}[0-9]$`)
 	rePhone      = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
