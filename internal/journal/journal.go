@@ -410,6 +410,22 @@ func (j *Journal) signDue(now bool) (int, error) {
 	defer j.signMu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), j.cfg.SignTimeout)
 	defer cancel()
+	if lk, shared := j.store.(SignerLock); shared {
+		unlock, ok, err := lk.LockSigner(ctx)
+		if err != nil {
+			return 0, unavailable("checkpoint", err)
+		}
+		if !ok {
+			// Another process signs; take its checkpoints as ours.
+			if c, ok, err := j.store.LatestCheckpoint(ctx); err != nil {
+				return 0, unavailable("checkpoint", err)
+			} else if ok {
+				j.noteSigned(c)
+			}
+			return 0, nil
+		}
+		defer unlock()
+	}
 	if c, ok, err := j.store.LatestCheckpoint(ctx); err != nil {
 		return 0, unavailable("checkpoint", err)
 	} else if ok {

@@ -47,6 +47,16 @@ type CheckpointStore interface {
 	Checkpoints(ctx context.Context, after uint64, limit int) ([]SignedCheckpoint, error)
 }
 
+// SignerLock is implemented by storage shared by several gateway processes
+// (PostgreSQL): it lets one process at a time sign checkpoints, so that the
+// signer (a Vault key, say) is not called twice for one tree size. Storage
+// used by one process (SQLite) does not implement it.
+type SignerLock interface {
+	// LockSigner takes the signer lock. ok is false, with no error, when
+	// another process holds it; unlock releases it.
+	LockSigner(ctx context.Context) (unlock func(), ok bool, err error)
+}
+
 // EntryReader reads entries.
 type EntryReader interface {
 	// Find returns up to limit entries matching f with a sequence number

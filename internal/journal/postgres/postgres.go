@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -400,4 +401,34 @@ func (s *Store) leaves(ctx context.Context, q string, args ...any) ([]journal.St
 		return nil, fmt.Errorf("postgres: read entries: %w", err)
 	}
 	return out, nil
+}
+
+// LockSigner makes this process the only checkpoint signer among the
+// gateway processes sharing the schema, for as long as it holds the lock
+// (a session-level PostgreSQL advisory lock on a connection of its own).
+// ok is false, with no error, when another process holds it: that process
+// signs, and this one picks its checkpoints up from the table.
+func (s *Store) LockSigner(ctx context.Context) (unlock func(), ok bool, err error) {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return nil, false, fmt.Errorf("postgres: checkpoint signer lock: %w", err)
+	}
+	const key = `hashtextextended('psykosocial journal checkpoint signer ' || $1, 0)`
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(`+key+`)`, s.schema).Scan(&ok); err != nil {
+		conn.Release()
+		return nil, false, fmt.Errorf("postgres: checkpoint signer lock: %w", err)
+	}
+	if !ok {
+		conn.Release()
+		return nil, false, nil
+	}
+	return func() {
+		// A failed unlock ends the session so that the lock cannot linger.
+		uctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if _, err := conn.Exec(uctx, `SELECT pg_advisory_unlock(`+key+`)`, s.schema); err != nil {
+			_ = conn.Conn().Close(uctx)
+		}
+		conn.Release()
+	}, true, nil
 }
