@@ -33,3 +33,16 @@ func RequireTool(t testing.TB, name, hint string) string {
 	}
 	return p
 }
+
+// DefaultDatabaseURL is the PostgreSQL server tests use when
+// GATEWAY_TEST_DATABASE_URL is not set (this machine's, trust auth).
+const DefaultDatabaseURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+
+// DatabaseURL is the PostgreSQL server of the tests: GATEWAY_TEST_DATABASE_URL
+// or DefaultDatabaseURL.
+func DatabaseURL() string {
+	if u := os.Getenv("GATEWAY_TEST_DATABASE_URL"); u != "" {
+		return u
+	}
+	return DefaultDatabaseURL
+}

@@ -142,10 +142,7 @@ func TestAuditUsage(t *testing.T) {
 }
 
 func TestAuditExportPostgres(t *testing.T) {
-	url := os.Getenv("GATEWAY_TEST_DATABASE_URL")
-	if url == "" {
-		url = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
+	url := testenv.DatabaseURL()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	pool, err := pgxpool.New(ctx, url)

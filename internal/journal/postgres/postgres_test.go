@@ -35,19 +35,13 @@ func entry(actor, msg string) journal.Entry {
 		MessageID: msg, IncidentID: "inc-1", Outcome: journal.OutcomeOK}
 }
 
-func databaseURL() string {
-	if u := os.Getenv("GATEWAY_TEST_DATABASE_URL"); u != "" {
-		return u
-	}
-	return "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-}
 
 // testPool connects to the test server, or skips (fails under CI=true).
 func testPool(t testing.TB) *pgxpool.Pool {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	pool, err := pgxpool.New(ctx, databaseURL())
+	pool, err := pgxpool.New(ctx, testenv.DatabaseURL())
 	if err == nil {
 		err = pool.Ping(ctx)
 	}
@@ -55,7 +49,7 @@ func testPool(t testing.TB) *pgxpool.Pool {
 		if pool != nil {
 			pool.Close()
 		}
-		testenv.Missing(t, fmt.Sprintf("PostgreSQL at %s (set GATEWAY_TEST_DATABASE_URL) is unreachable: %v", databaseURL(), err))
+		testenv.Missing(t, fmt.Sprintf("PostgreSQL at %s (set GATEWAY_TEST_DATABASE_URL) is unreachable: %v", testenv.DatabaseURL(), err))
 	}
 	t.Cleanup(pool.Close)
 	return pool
