@@ -58,7 +58,6 @@ func openSQLite(t testing.TB) *sqlite.Store {
 	return s
 }
 
-
 // testPool connects to the test server, or skips (fails under CI=true).
 func testPool(t testing.TB) *pgxpool.Pool {
 	t.Helper()

@@ -35,7 +35,6 @@ func entry(actor, msg string) journal.Entry {
 		MessageID: msg, IncidentID: "inc-1", Outcome: journal.OutcomeOK}
 }
 
-
 // testPool connects to the test server, or skips (fails under CI=true).
 func testPool(t testing.TB) *pgxpool.Pool {
 	t.Helper()
