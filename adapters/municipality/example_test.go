@@ -7,6 +7,7 @@ import (
 
 	"github.com/psykosocial/exchange/adapters"
 	"github.com/psykosocial/exchange/adapters/municipality"
+	"github.com/psykosocial/exchange/internal/clock"
 	"github.com/psykosocial/exchange/internal/record"
 	"github.com/psykosocial/exchange/internal/refdata"
 )
@@ -16,7 +17,7 @@ func exampleValidator() *record.Validator {
 	if err != nil {
 		panic(err)
 	}
-	return record.NewValidator(ref, func() time.Time { return time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) })
+	return record.NewValidator(ref, clock.Fixed(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)))
 }
 
 // A crisis team's list of three persons decodes into one item per person.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/psykosocial/exchange/adapters"
+	"github.com/psykosocial/exchange/internal/clock"
 	"github.com/psykosocial/exchange/internal/record"
 	"github.com/psykosocial/exchange/internal/refdata"
 )
@@ -29,7 +30,7 @@ func newValidator(tb testing.TB) *record.Validator {
 	if err != nil {
 		tb.Fatalf("refdata.Load: %v", err)
 	}
-	return record.NewValidator(ref, fixedNow)
+	return record.NewValidator(ref, clock.Fixed(fixedNow()))
 }
 
 func newAdapter(tb testing.TB) *Adapter {

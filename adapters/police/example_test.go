@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/psykosocial/exchange/adapters/police"
+	"github.com/psykosocial/exchange/internal/clock"
 	"github.com/psykosocial/exchange/internal/record"
 	"github.com/psykosocial/exchange/internal/refdata"
 )
@@ -17,8 +18,7 @@ func ExampleAdapter_Decode() {
 	if err != nil {
 		panic(err)
 	}
-	now := func() time.Time { return time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) }
-	a := police.New(record.NewValidator(ref, now))
+	a := police.New(record.NewValidator(ref, clock.Fixed(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))))
 
 	doc := `<?xml version="1.0" encoding="UTF-8"?>
 <Personliste xmlns="urn:psykosocial:politi:personliste:v1" ID="m-0e1d2c3b-4a59-4687-9a8b-7c6d5e4f3a2b">

@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/psykosocial/exchange/adapters"
+	"github.com/psykosocial/exchange/internal/clock"
 	"github.com/psykosocial/exchange/internal/record"
 	"github.com/psykosocial/exchange/internal/refdata"
 	"github.com/psykosocial/exchange/internal/xmlsafe"
@@ -41,7 +42,7 @@ func newValidator(tb testing.TB) *record.Validator {
 	if err != nil {
 		tb.Fatalf("refdata.Load: %v", err)
 	}
-	return record.NewValidator(ref, func() time.Time { return testNow })
+	return record.NewValidator(ref, clock.Fixed(testNow))
 }
 
 func newAdapter(tb testing.TB) *Adapter {

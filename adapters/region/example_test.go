@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/psykosocial/exchange/adapters/region"
+	"github.com/psykosocial/exchange/internal/clock"
 	"github.com/psykosocial/exchange/internal/record"
 	"github.com/psykosocial/exchange/internal/refdata"
 )
@@ -18,8 +19,7 @@ func ExampleAdapter_Decode() {
 	if err != nil {
 		panic(err)
 	}
-	clock := func() time.Time { return time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) }
-	a := region.New(record.NewValidator(ref, clock))
+	a := region.New(record.NewValidator(ref, clock.Fixed(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))))
 
 	doc := []byte(`{
   "meddelelsestype": "epc-registrering/v1",

@@ -16,6 +16,7 @@ import (
 
 	"github.com/psykosocial/exchange/adapters"
 	"github.com/psykosocial/exchange/adapters/region"
+	"github.com/psykosocial/exchange/internal/clock"
 	"github.com/psykosocial/exchange/internal/record"
 	"github.com/psykosocial/exchange/internal/refdata"
 	"github.com/psykosocial/exchange/schemas"
@@ -30,7 +31,7 @@ func newAdapter(t testing.TB) *region.Adapter {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return region.New(record.NewValidator(ref, now))
+	return region.New(record.NewValidator(ref, clock.Fixed(now())))
 }
 
 // example is one file of schemas/examples.
@@ -275,7 +276,7 @@ func TestItemsAreIndependent(t *testing.T) {
 // record (see the package doc), so nothing may be dropped.
 func TestRoundTripCommonExamples(t *testing.T) {
 	a := newAdapter(t)
-	v := record.NewValidator(mustRef(t), now)
+	v := record.NewValidator(mustRef(t), clock.Fixed(now()))
 	var all []*record.Record
 	for _, ex := range examples(t, commonDir) {
 		t.Run(ex.name, func(t *testing.T) {

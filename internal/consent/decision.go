@@ -54,6 +54,13 @@ const (
 	CheckIncidentTimeUnknown Check = "incident_time_unknown"
 	// CheckIncidentPeriodEnded: the incident period of a legal-basis rule has ended.
 	CheckIncidentPeriodEnded Check = "incident_period_ended"
+	// CheckRecipientNotConfigured: routing found the recipient's role but
+	// the recipient itself has no code configured yet (Region Østdanmark
+	// before east-region-code and east-region-cvr are set). Decision.Recipient
+	// is empty and RecipientName names it; Decision.Settings names the
+	// configuration. The service routes such records again once the
+	// configuration is complete, so nothing is lost without a word.
+	CheckRecipientNotConfigured Check = "recipient_not_configured"
 )
 
 // Safeguards that withhold single fields of an allowed decision.
@@ -89,8 +96,15 @@ type Decision struct {
 	RecordID string `json:"record_id"`
 	// Version is the record's version.
 	Version int `json:"version"`
-	// Recipient is the authority id of the recipient.
+	// Recipient is the authority id of the recipient; empty only with
+	// CheckRecipientNotConfigured.
 	Recipient string `json:"recipient"`
+	// RecipientName names a recipient whose id is not configured
+	// (CheckRecipientNotConfigured), e.g. "Region Østdanmark".
+	RecipientName string `json:"recipient_name,omitempty"`
+	// Settings names the configuration a CheckRecipientNotConfigured
+	// decision waits for.
+	Settings []string `json:"settings,omitempty"`
 	// Role is the recipient role.
 	Role record.RecipientRole `json:"role"`
 	// Purpose is the purpose of the rule; empty with CheckNoRule.
@@ -137,12 +151,24 @@ func (d Decision) String() string {
 		b.WriteString(" receives ")
 	} else {
 		b.WriteString("Withheld: ")
-		b.WriteString(d.Recipient)
+		if d.Recipient == "" {
+			b.WriteString(d.RecipientName)
+		} else {
+			b.WriteString(d.Recipient)
+		}
 		b.WriteString(" does not receive ")
 	}
 	b.WriteString("record " + d.RecordID + " version " + strconv.Itoa(d.Version) + " as " + words(string(d.Role)))
 	if d.Purpose != "" {
 		b.WriteString(" for " + words(string(d.Purpose)))
+	}
+	if d.Check == CheckRecipientNotConfigured {
+		b.WriteString(": " + d.Check.explain())
+		if len(d.Settings) > 0 {
+			b.WriteString(" (settings " + strings.Join(d.Settings, " and ") + ")")
+		}
+		b.WriteString("; the record is routed to it again once the configuration is complete.")
+		return b.String()
 	}
 	if d.RuleID == "" {
 		b.WriteString(": no rule of policy " + d.PolicyVersion + " lets a " + words(string(d.Role)) +
@@ -202,6 +228,8 @@ func (c Check) explain() string {
 		return "the incident period the legal basis covers has ended"
 	case CheckNoRule:
 		return "no rule allows it"
+	case CheckRecipientNotConfigured:
+		return "the recipient's region code and CVR number are not configured yet, so it cannot be addressed"
 	}
 	return "unexplained check " + string(c)
 }

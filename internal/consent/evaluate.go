@@ -92,6 +92,32 @@ func (p *Policy) Evaluate(rec *record.Record, candidates []routing.Candidate, at
 	return out, nil
 }
 
+// EvaluateRoute is Evaluate over a whole routing result: the decisions for
+// its candidates, followed by one withheld decision
+// (CheckRecipientNotConfigured) for every role routing could not fill
+// because the recipient's code is not configured (routing.RegionNotConfigured).
+// A record whose residence or incident lies in Region Østdanmark's
+// municipalities thus never loses its region recipients without a word:
+// the journal records the gap, and the service routes the record again once
+// the configuration is complete.
+func (p *Policy) EvaluateRoute(rec *record.Record, route routing.Result, at time.Time) ([]Outcome, error) {
+	out, err := p.Evaluate(rec, route.Candidates, at)
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range route.Omitted {
+		if o.Reason.Code != routing.RegionNotConfigured {
+			continue
+		}
+		out = append(out, Outcome{Decision: Decision{
+			RecordID: rec.RecordID, Version: rec.Version, RecipientName: o.Reason.RegionName, Role: o.Role,
+			Settings: slices.Clone(o.Reason.Settings), Effect: Withhold, PolicyVersion: p.doc.Version,
+			Check: CheckRecipientNotConfigured, At: at,
+		}})
+	}
+	return out, nil
+}
+
 // facts are what every rule needs to know about the consent, worked out once.
 type facts struct {
 	withdrawn bool

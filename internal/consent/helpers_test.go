@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/psykosocial/exchange/internal/clock"
 	"github.com/psykosocial/exchange/internal/consent"
 	"github.com/psykosocial/exchange/internal/directory"
 	"github.com/psykosocial/exchange/internal/record"
@@ -60,7 +61,7 @@ func newEnv(t testing.TB, cfg refdata.Config) *env {
 
 // validator returns a validator whose clock stands at at.
 func (e *env) validator(at time.Time) *record.Validator {
-	return record.NewValidator(e.ref, func() time.Time { return at })
+	return record.NewValidator(e.ref, clock.Fixed(at))
 }
 
 // decide routes rec and evaluates it under the default policy.

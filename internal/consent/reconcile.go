@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/psykosocial/exchange/internal/record"
 )
@@ -28,6 +29,12 @@ const (
 	// ActionNone: the recipient does not hold the record and is not allowed
 	// now: it gets nothing.
 	ActionNone Action = "none"
+	// ActionPending: the authority that received the record has ceased and
+	// the authority that now holds its records cannot be addressed yet (its
+	// code is not configured, or it has no successor in the reference
+	// data). Nothing can be sent; the notice is kept and reconciled again
+	// once the configuration is complete (Because names the gap).
+	ActionPending Action = "pending"
 )
 
 // Because is a stable, machine-readable name of why a notice has its action.
@@ -49,7 +56,36 @@ const (
 	RecordWithdrawn Because = "record_withdrawn"
 	// NotAllowed (ActionNone): the recipient holds nothing and is not allowed.
 	NotAllowed Because = "not_allowed"
+	// SuccessorNotConfigured (ActionPending): the holder has ceased and its
+	// successor's code is not configured (Region Østdanmark before
+	// east-region-code and east-region-cvr are set).
+	SuccessorNotConfigured Because = "successor_not_configured"
+	// NoSuccessor (ActionPending): the holder has ceased and the reference
+	// data names no successor.
+	NoSuccessor Because = "no_successor"
 )
+
+// Successions says who holds the records of an authority that has ceased:
+// after the 2027 merger Region Østdanmark holds what Region Hovedstaden and
+// Region Sjælland received. routing.Router implements it from the reference
+// data and the directory.
+type Successions interface {
+	// Successor reports whether authority has ceased by the time at and,
+	// if it has, the id of the authority that holds its records at that
+	// time ("" when its code is not configured or there is none) and that
+	// authority's name ("" when there is none).
+	Successor(authority string, at time.Time) (successor, name string, ceased bool)
+}
+
+// Transfer is the moment a correction or withdrawal is reconciled and who
+// holds the records of the authorities that have ceased by then. Both are
+// required: without them a notice would go to a dissolved authority.
+type Transfer struct {
+	// At is the time of the reconciliation.
+	At time.Time
+	// Successions resolves ceased holders to their successors.
+	Successions Successions
+}
 
 // Notice says what one authority gets after a correction or a withdrawal.
 type Notice struct {
@@ -75,6 +111,14 @@ type Notice struct {
 	Checks []Check `json:"checks,omitempty"`
 	// WithdrawalReason is the reason of a withdrawn record (RecordWithdrawn).
 	WithdrawalReason record.WithdrawalReason `json:"withdrawal_reason,omitempty"`
+	// TransferredFrom lists, sorted, the ceased authorities that received
+	// the record and whose records Recipient now holds as their successor
+	// (region:1084 and region:1085 for Region Østdanmark). The journal names
+	// both: the notice goes to Recipient on their behalf.
+	TransferredFrom []string `json:"transferred_from,omitempty"`
+	// SuccessorName names the successor of a pending notice
+	// (SuccessorNotConfigured), whose id is not known yet.
+	SuccessorName string `json:"successor_name,omitempty"`
 }
 
 // holding is what one authority holds or may hold.
@@ -82,7 +126,10 @@ type holding struct {
 	held    []record.RecipientRole
 	allowed []record.RecipientRole
 	checks  []Check
-	seen    bool // appears among the new decisions
+	seen    bool     // appears among the new decisions
+	from    []string // ceased holders whose holdings this one took over
+	pending Because  // the holder has ceased and cannot be addressed
+	name    string   // the successor's name, for a pending holding
 }
 
 // Reconcile says, for a new version rec of a record, what every authority
@@ -94,11 +141,17 @@ type holding struct {
 // over, no longer routed to) get a withdrawal notice and must delete; new
 // recipients get a first delivery; everyone else gets nothing. Notices are
 // sorted by recipient.
-func Reconcile(earlier []Decision, rec *record.Record, next []Decision) ([]Notice, error) {
+//
+// A holder that has ceased by tr.At (a region dissolved by the 2027
+// merger) no longer exists to delete or correct anything: its successor,
+// which holds its records, is treated as the holder and gets the notice,
+// and Notice.TransferredFrom names the ceased authority. When the
+// successor cannot be addressed yet, the holder's notice is ActionPending.
+func Reconcile(earlier []Decision, rec *record.Record, next []Decision, tr Transfer) ([]Notice, error) {
 	if rec == nil {
 		return nil, fmt.Errorf("%w: Reconcile needs the new version of the record", ErrInvalidInput)
 	}
-	latest, hs, err := holders(earlier, rec.RecordID)
+	latest, hs, err := holders(earlier, rec.RecordID, tr)
 	if err != nil {
 		return nil, err
 	}
@@ -124,11 +177,14 @@ func Reconcile(earlier []Decision, rec *record.Record, next []Decision) ([]Notic
 	out := make([]Notice, 0, len(hs))
 	for _, id := range sortedKeys(hs) {
 		h := hs[id]
-		n := Notice{Recipient: id, RecordID: rec.RecordID, Version: rec.Version, HeldRoles: h.held, Roles: h.allowed}
+		n := Notice{Recipient: id, RecordID: rec.RecordID, Version: rec.Version, HeldRoles: h.held, Roles: h.allowed,
+			TransferredFrom: h.from, SuccessorName: h.name}
 		if len(h.held) > 0 {
 			n.HeldVersion = latest
 		}
 		switch {
+		case h.pending != "":
+			n.Action, n.Because, n.Version = ActionPending, h.pending, latest
 		case len(h.held) > 0 && len(h.allowed) > 0:
 			n.Action, n.Because = ActionCorrect, StillAllowed
 		case len(h.held) > 0 && h.seen:
@@ -150,20 +206,26 @@ func Reconcile(earlier []Decision, rec *record.Record, next []Decision) ([]Notic
 
 // ReconcileWithdrawal says what every authority gets when the record is
 // withdrawn (w): every authority that holds it gets a withdrawal notice and
-// must delete it; everyone else gets nothing. Notices are sorted by recipient.
-func ReconcileWithdrawal(earlier []Decision, w *record.Withdrawal) ([]Notice, error) {
+// must delete it; everyone else gets nothing. Notices are sorted by
+// recipient. A ceased holder's notice goes to its successor, as in Reconcile.
+func ReconcileWithdrawal(earlier []Decision, w *record.Withdrawal, tr Transfer) ([]Notice, error) {
 	if w == nil {
 		return nil, fmt.Errorf("%w: ReconcileWithdrawal needs the withdrawal notice", ErrInvalidInput)
 	}
-	latest, hs, err := holders(earlier, w.RecordID)
+	latest, hs, err := holders(earlier, w.RecordID, tr)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]Notice, 0, len(hs))
 	for _, id := range sortedKeys(hs) {
 		h := hs[id]
-		n := Notice{Recipient: id, RecordID: w.RecordID, Version: max(w.Version, latest), Action: ActionNone, Because: NotAllowed}
-		if len(h.held) > 0 {
+		n := Notice{Recipient: id, RecordID: w.RecordID, Version: max(w.Version, latest), Action: ActionNone, Because: NotAllowed,
+			TransferredFrom: h.from, SuccessorName: h.name}
+		switch {
+		case h.pending != "":
+			n.Action, n.Because, n.WithdrawalReason = ActionPending, h.pending, w.Reason
+			n.HeldVersion, n.HeldRoles = latest, h.held
+		case len(h.held) > 0:
 			n.Action, n.Because, n.WithdrawalReason = ActionWithdraw, RecordWithdrawn, w.Reason
 			n.HeldVersion, n.HeldRoles = latest, h.held
 		}
@@ -173,8 +235,13 @@ func ReconcileWithdrawal(earlier []Decision, w *record.Withdrawal) ([]Notice, er
 }
 
 // holders returns the latest version among the earlier decisions and, for
-// every authority they name, the roles in which the latest version allowed it.
-func holders(earlier []Decision, recordID string) (int, map[string]*holding, error) {
+// every authority they name, the roles in which the latest version allowed
+// it. A holder that has ceased by tr.At is replaced by its successor, or
+// marked pending when the successor cannot be addressed.
+func holders(earlier []Decision, recordID string, tr Transfer) (int, map[string]*holding, error) {
+	if tr.At.IsZero() || tr.Successions == nil {
+		return 0, nil, fmt.Errorf("%w: reconciling needs its time and the successions of ceased authorities", ErrInvalidInput)
+	}
 	latest := 0
 	for _, d := range earlier {
 		if d.RecordID != recordID {
@@ -192,6 +259,32 @@ func holders(earlier []Decision, recordID string) (int, map[string]*holding, err
 		if d.Version == latest && d.Effect == Allow {
 			h.held = appendRole(h.held, d.Role)
 		}
+	}
+	for _, id := range sortedKeys(hs) {
+		h := hs[id]
+		succ, name, ceased := tr.Successions.Successor(id, tr.At)
+		if !ceased || len(h.held) == 0 {
+			continue
+		}
+		if succ == "" {
+			h.pending, h.name = NoSuccessor, name
+			if name != "" {
+				h.pending = SuccessorNotConfigured
+			}
+			continue
+		}
+		// The successor holds the ceased authority's records, in the same roles.
+		delete(hs, id)
+		s := hs[succ]
+		if s == nil {
+			s = &holding{}
+			hs[succ] = s
+		}
+		for _, r := range h.held {
+			s.held = appendRole(s.held, r)
+		}
+		s.from = append(s.from, id)
+		slices.Sort(s.from)
 	}
 	return latest, hs, nil
 }
@@ -223,12 +316,20 @@ func (n Notice) String() string {
 	switch n.Action {
 	case ActionCorrect:
 		return n.Recipient + " gets a correction: " + rec + " version " + strconv.Itoa(n.Version) +
-			" replaces " + held + "; it is still allowed as " + roles(n.Roles) + "."
+			" replaces " + held + transferred(n) + "; it is still allowed as " + roles(n.Roles) + "."
 	case ActionDeliver:
 		return n.Recipient + " gets " + rec + " version " + strconv.Itoa(n.Version) +
 			" as a first delivery: it is now allowed as " + roles(n.Roles) + "."
+	case ActionPending:
+		s := n.Recipient + " received " + rec + " (" + held + ") but has ceased, and "
+		if n.Because == SuccessorNotConfigured {
+			s += "its successor " + n.SuccessorName + ", which holds its records, has no code configured yet"
+		} else {
+			s += "the reference data names no successor that holds its records"
+		}
+		return s + ": the notice waits and is reconciled again once the configuration is complete."
 	case ActionWithdraw:
-		s := n.Recipient + " gets a withdrawal notice and must delete " + rec + " (" + held + "): "
+		s := n.Recipient + " gets a withdrawal notice and must delete " + rec + " (" + held + transferred(n) + "): "
 		switch n.Because {
 		case RecordWithdrawn:
 			return s + "the record was withdrawn (" + words(string(n.WithdrawalReason)) + ")."
@@ -241,6 +342,14 @@ func (n Notice) String() string {
 		return n.Recipient + " gets nothing: it does not hold " + rec + " and is not allowed (" + checks(n.Checks) + ")."
 	}
 	return n.Recipient + " gets nothing: it does not hold " + rec + "."
+}
+
+// transferred says on whose behalf a successor holds the record.
+func transferred(n Notice) string {
+	if len(n.TransferredFrom) == 0 {
+		return ""
+	}
+	return ", received by " + strings.Join(n.TransferredFrom, " and ") + ", which ceased and whose records it holds"
 }
 
 func roles(rs []record.RecipientRole) string {

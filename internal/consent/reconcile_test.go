@@ -140,7 +140,7 @@ func TestReconcile(t *testing.T) {
 			for _, o := range out {
 				now = append(now, o.Decision)
 			}
-			ns, err := consent.Reconcile(earlier, tc.v2, now)
+			ns, err := consent.Reconcile(earlier, tc.v2, now, consent.Transfer{At: tc.at2, Successions: e.router})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -183,7 +183,7 @@ func TestReconcileAcrossVersions(t *testing.T) {
 	v3 := v1.Clone()
 	v3.Version = 3
 	earlier := append(e.recorded(t, v1, "region:1084", june), e.recorded(t, v2, "region:1084", june)...)
-	ns, err := consent.Reconcile(earlier, v3, e.recorded(t, v3, "region:1084", june))
+	ns, err := consent.Reconcile(earlier, v3, e.recorded(t, v3, "region:1084", june), consent.Transfer{At: june, Successions: e.router})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +205,7 @@ func TestReconcileWithdrawal(t *testing.T) {
 	earlier := e.recorded(t, witness, "region:1082", time.Date(2026, 9, 3, 12, 0, 0, 0, cest))
 	w := &record.Withdrawal{Schema: record.WithdrawalSchemaV1, RecordID: witness.RecordID, Version: witness.Version,
 		Reason: record.ReasonRegisteredInError, WithdrawnAt: ptr(time.Date(2026, 9, 4, 9, 0, 0, 0, cest))}
-	ns, err := consent.ReconcileWithdrawal(earlier, w)
+	ns, err := consent.ReconcileWithdrawal(earlier, w, consent.Transfer{At: *w.WithdrawnAt, Successions: e.router})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,17 +242,24 @@ func TestReconcileRefusesBadInput(t *testing.T) {
 	other := example(t, "witness-who-refused-follow-up")
 	v2 := v1.Clone()
 	v2.Version = 2
+	tr := consent.Transfer{At: june, Successions: e.router}
 	for _, tc := range []struct {
 		name string
 		run  func() ([]consent.Notice, error)
 	}{
-		{"same version again", func() ([]consent.Notice, error) { return consent.Reconcile(earlier, v1, earlier) }},
-		{"earlier decisions of another record", func() ([]consent.Notice, error) { return consent.Reconcile(earlier, other, nil) }},
-		{"new decisions of the old version", func() ([]consent.Notice, error) { return consent.Reconcile(earlier, v2, earlier) }},
-		{"no record", func() ([]consent.Notice, error) { return consent.Reconcile(earlier, nil, nil) }},
-		{"no withdrawal", func() ([]consent.Notice, error) { return consent.ReconcileWithdrawal(earlier, nil) }},
+		{"same version again", func() ([]consent.Notice, error) { return consent.Reconcile(earlier, v1, earlier, tr) }},
+		{"earlier decisions of another record", func() ([]consent.Notice, error) { return consent.Reconcile(earlier, other, nil, tr) }},
+		{"new decisions of the old version", func() ([]consent.Notice, error) { return consent.Reconcile(earlier, v2, earlier, tr) }},
+		{"no record", func() ([]consent.Notice, error) { return consent.Reconcile(earlier, nil, nil, tr) }},
+		{"no withdrawal", func() ([]consent.Notice, error) { return consent.ReconcileWithdrawal(earlier, nil, tr) }},
 		{"withdrawal of another record", func() ([]consent.Notice, error) {
-			return consent.ReconcileWithdrawal(earlier, &record.Withdrawal{RecordID: other.RecordID, Version: 1})
+			return consent.ReconcileWithdrawal(earlier, &record.Withdrawal{RecordID: other.RecordID, Version: 1}, tr)
+		}},
+		{"no transfer time", func() ([]consent.Notice, error) {
+			return consent.Reconcile(earlier, v2, nil, consent.Transfer{Successions: e.router})
+		}},
+		{"no successions", func() ([]consent.Notice, error) {
+			return consent.ReconcileWithdrawal(earlier, &record.Withdrawal{RecordID: v1.RecordID, Version: 1}, consent.Transfer{At: june})
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

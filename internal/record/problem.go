@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/psykosocial/exchange/internal/clock"
 )
 
 // Problem is one thing wrong with a document.
@@ -83,7 +85,8 @@ func ParseDate(s string) (Date, error) {
 // String formats d as YYYY-MM-DD.
 func (d Date) String() string { return fmt.Sprintf("%04d-%02d-%02d", d.Year, d.Month, d.Day) }
 
-// Time is midnight UTC at the start of d.
+// Time is midnight UTC at the start of d. Calendar rules do not use it:
+// they compare Danish calendar days (DanishDateOf, AgeAt).
 func (d Date) Time() time.Time { return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC) }
 
 // MarshalText implements encoding.TextMarshaler.
@@ -99,12 +102,33 @@ func (d *Date) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// AgeAt is the person's age in whole years at t.
+// AgeAt is the person's age in whole years at instant t, judged on the
+// Danish calendar day of t: a person born on 5 March turns 15 at midnight
+// Danish time, so at 00:30 that day (23:30 UTC the day before) they are
+// 15. Someone born on 29 February has their birthday on 1 March in other
+// years.
 func (d Date) AgeAt(t time.Time) int {
-	t = t.UTC()
-	age := t.Year() - d.Year
-	if t.Month() < d.Month || (t.Month() == d.Month && t.Day() < d.Day) {
+	y, m, day := clock.DanishDay(t)
+	age := y - d.Year
+	if m < d.Month || (m == d.Month && day < d.Day) {
 		age--
 	}
 	return age
+}
+
+// DanishDateOf is the Danish calendar day of instant t, as a Date.
+func DanishDateOf(t time.Time) Date {
+	y, m, d := clock.DanishDay(t)
+	return Date{Year: y, Month: m, Day: d}
+}
+
+// After reports whether d is a later calendar day than e.
+func (d Date) After(e Date) bool {
+	if d.Year != e.Year {
+		return d.Year > e.Year
+	}
+	if d.Month != e.Month {
+		return d.Month > e.Month
+	}
+	return d.Day > e.Day
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/psykosocial/exchange/internal/clock"
 	"github.com/psykosocial/exchange/internal/record"
 	"github.com/psykosocial/exchange/internal/refdata"
 	"github.com/psykosocial/exchange/schemas"
@@ -30,7 +31,7 @@ func newValidatorAt(t testing.TB, now time.Time, cfg refdata.Config) *record.Val
 	if err != nil {
 		t.Fatal(err)
 	}
-	return record.NewValidator(ref, func() time.Time { return now })
+	return record.NewValidator(ref, clock.Fixed(now))
 }
 
 func TestCPRBirthDate(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/psykosocial/exchange/internal/clock"
 	"github.com/psykosocial/exchange/internal/refdata"
 )
 
@@ -58,24 +59,18 @@ var (
 // Validator checks records against schema v1 and the Danish rules.
 // It is safe for concurrent use.
 type Validator struct {
-	ref     *refdata.Data
-	now     func() time.Time
-	regions map[string]bool // every region code that ever or will exist
+	ref   *refdata.Data
+	clock clock.Clock
 }
 
-// NewValidator returns a validator that looks codes up in ref and takes the
-// current time from now (time.Now when nil).
-func NewValidator(ref *refdata.Data, now func() time.Time) *Validator {
-	if now == nil {
-		now = time.Now
+// NewValidator returns a validator that looks codes up in ref and judges
+// "not in the future" at the time clk tells. Both are required: it panics
+// when either is nil, a wiring mistake that no input can cause.
+func NewValidator(ref *refdata.Data, clk clock.Clock) *Validator {
+	if ref == nil || clk == nil {
+		panic("record: NewValidator needs reference data and a clock")
 	}
-	regions := map[string]bool{}
-	for _, r := range ref.Regions(time.Time{}) {
-		if r.Code != "" {
-			regions[r.Code] = true
-		}
-	}
-	return &Validator{ref: ref, now: now, regions: regions}
+	return &Validator{ref: ref, clock: clk}
 }
 
 // checker collects problems for one document.
@@ -191,7 +186,7 @@ func (c *checker) timeRange(ptr string, t *time.Time) {
 // Validate returns every problem of r (nil when it is valid): the schema
 // rules first, in document order, then the rules the schema cannot express.
 func (v *Validator) Validate(r *Record) Problems {
-	c := &checker{v: v, now: v.now()}
+	c := &checker{v: v, now: v.clock.Now()}
 	if r == nil {
 		c.add("", "schema.type", "the document must be a record object")
 		return c.ps
@@ -259,7 +254,7 @@ func (c *checker) municipality(ptr, code string) bool {
 
 // regionOf checks that region is the region of the municipality at time at.
 func (c *checker) regionOf(ptr, region, muni string, muniOK bool, at time.Time) {
-	day := at.UTC().Format(time.DateOnly)
+	day := DanishDateOf(at).String()
 	given, exists := c.v.ref.Region(region, at)
 	if !exists {
 		c.add(ptr, "region.exists", "region %s does not exist on %s", region, day)
@@ -295,33 +290,71 @@ func (c *checker) registered(g *Registered) {
 	c.required("/registered/at", g.At != nil)
 	c.notFuture("/registered/at", g.At)
 	if c.required("/registered/by_authority", g.ByAuthority != "") {
-		c.authority("/registered/by_authority", g.ByAuthority)
+		c.authority("/registered/by_authority", g.ByAuthority, g.At, "of the registration")
 	}
 	if c.required("/registered/by_role", g.ByRole != "") {
 		enum(c, "/registered/by_role", g.ByRole, RegistrarRoles())
 	}
 }
 
-// authority checks an authority id's form and that the code it names exists.
-func (c *checker) authority(ptr, id string) {
+// authority checks an authority id's form, that the code it names exists,
+// and that the authority existed when it performed the act at time at (what
+// names the act in messages): an authority that has ceased (Region
+// Hovedstaden and Region Sjælland from 1 January 2027) performs no acts
+// after it ceased, and the error names its successor.
+func (c *checker) authority(ptr, id string, at *time.Time, act string) {
 	if !c.pattern(ptr, id, reAuthority, "an authority id such as municipality:0851, region:1081 or police:nordjylland") {
 		return
 	}
 	kind, code, _ := strings.Cut(id, ":")
-	var ok bool
+	var (
+		ok    bool
+		valid refdata.Period
+		name  string
+	)
 	switch kind {
 	case "gateway":
 		ok = true
 	case "municipality":
-		_, ok = c.v.ref.Municipality(code)
+		var m refdata.Municipality
+		m, ok = c.v.ref.Municipality(code)
+		valid, name = m.Valid, m.AuthorityName
 	case "region":
-		ok = c.v.regions[code]
+		var r refdata.Region
+		r, ok = c.v.ref.Region(code, time.Time{})
+		valid, name = r.Valid, r.Name
 	case "police":
 		_, ok = c.v.ref.PoliceDistrict(code)
 	}
 	if !ok {
 		c.add(ptr, "authority.exists", "names no known authority")
+		return
 	}
+	if at == nil || valid.Contains(*at) {
+		return
+	}
+	if !valid.From.IsZero() && at.Before(valid.From) {
+		c.add(ptr, "authority.not_yet", "names %s (%s), which did not exist yet at the time %s (%s): it exists only from %s",
+			id, name, act, danishTime(*at), danishTime(valid.From))
+		return
+	}
+	msg := fmt.Sprintf("names %s (%s), which had ceased at the time %s (%s): it ceased at %s", id, name, act, danishTime(*at), danishTime(valid.To))
+	if kind == "region" {
+		if s, ok := c.v.ref.SuccessorOf(code); ok {
+			if s.CodeConfigured {
+				msg += fmt.Sprintf("; its successor region:%s (%s) holds its records and acts in its place", s.Code, s.Name)
+			} else {
+				msg += fmt.Sprintf("; its successor %s holds its records and acts in its place, but its region code is not configured yet", s.Name)
+			}
+		}
+	}
+	c.add(ptr, "authority.ceased", "%s", msg)
+}
+
+// danishTime writes an instant in Danish time for messages:
+// "2027-01-01 00:00 CET".
+func danishTime(t time.Time) string {
+	return t.In(clock.Danish()).Format("2006-01-02 15:04 MST")
 }
 
 func (c *checker) person(r *Record) {
@@ -342,8 +375,11 @@ func (c *checker) person(r *Record) {
 	if p.BirthDate != nil && cprDate != nil && *p.BirthDate != *cprDate {
 		c.add("/person/birth_date", "cpr.birth_date", "disagrees with the date in the CPR number (%s)", cprDate)
 	}
-	if p.BirthDate != nil && p.BirthDate.Time().After(c.now) {
-		c.add("/person/birth_date", "time.future", "lies in the future")
+	// A date is judged on the Danish calendar: a newborn registered at
+	// 00:40 Danish time on its birth day (22:40 UTC the day before) was
+	// born today, not in the future.
+	if p.BirthDate != nil && p.BirthDate.After(DanishDateOf(c.now.Add(ClockSkew))) {
+		c.add("/person/birth_date", "time.future", "lies in the future (today is %s in Denmark)", DanishDateOf(c.now))
 	}
 	c.pattern("/person/phone", p.Phone, rePhone, "an E.164 phone number such as +4512345678")
 	if p.Email != "" {
@@ -461,7 +497,7 @@ func (c *checker) consent(r *Record) {
 	if o := cs.Obtained; o != nil {
 		if c.required("/consent/obtained/by", o.By != nil) {
 			if c.required("/consent/obtained/by/authority", o.By.Authority != "") {
-				c.authority("/consent/obtained/by/authority", o.By.Authority)
+				c.authority("/consent/obtained/by/authority", o.By.Authority, o.At, "consent was obtained")
 			}
 			if c.required("/consent/obtained/by/role", o.By.Role != "") {
 				enum(c, "/consent/obtained/by/role", o.By.Role, RegistrarRoles())
@@ -519,7 +555,7 @@ func birthDate(p *Person) *Date {
 
 // ValidateWithdrawal returns every problem of a withdrawal notice.
 func (v *Validator) ValidateWithdrawal(w *Withdrawal) Problems {
-	c := &checker{v: v, now: v.now()}
+	c := &checker{v: v, now: v.clock.Now()}
 	if w == nil {
 		c.add("", "schema.type", "the document must be a withdrawal object")
 		return c.ps

@@ -2,8 +2,11 @@ package refdata
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/psykosocial/exchange/internal/clock"
 )
 
 // Config carries the reference data that is not yet published and therefore cannot be
@@ -240,4 +243,81 @@ func cloneDistrict(p PoliceDistrict) PoliceDistrict {
 // foldName is the key names are compared by: lower case, single spaces, trimmed.
 func foldName(s string) string {
 	return strings.ToLower(strings.Join(strings.Fields(s), " "))
+}
+
+// SuccessorOf returns the region that takes over from region code when it
+// ceases (Region Østdanmark for 1084 and 1085), whether or not its code is
+// configured (see Region.CodeConfigured). It gives false for a region that
+// does not cease or an unknown code.
+func (d *Data) SuccessorOf(code string) (Region, bool) {
+	i, ok := d.regionIdx[code]
+	if !ok || d.regionSucc[i] < 0 {
+		return Region{}, false
+	}
+	return cloneRegion(d.regions[d.regionSucc[i]]), true
+}
+
+// Gap is reference data the gateway needs but configuration lacks: today
+// the code and CVR number of Region Østdanmark, which are not yet
+// published. While a gap is in force, records whose residence or incident
+// lies in the region's municipalities cannot reach that region: routing
+// withholds them with a reason that names the gap, so that they can be
+// routed again once the configuration is complete.
+type Gap struct {
+	// Region is the region whose code is missing (Code is "").
+	Region Region
+	// Settings names the configuration that closes the gap, as the
+	// binary's flags and the service's configuration call it.
+	Settings []string
+	// Municipalities lists the codes of the municipalities that belong to
+	// the region from Region.Valid.From, sorted.
+	Municipalities []string
+	// InForce reports whether the region exists at the time asked about:
+	// records routed then already lack the region. A gap not yet in force
+	// is a warning: the region begins on Region.Valid.From.
+	InForce bool
+}
+
+// Settings of the configuration that supplies Region Østdanmark.
+const (
+	// SettingEastRegionCode is the setting of Config.EastRegionCode.
+	SettingEastRegionCode = "east-region-code"
+	// SettingEastRegionCVR is the setting of Config.EastRegionCVR.
+	SettingEastRegionCVR = "east-region-cvr"
+)
+
+// EastRegionSettings names the settings that configure Region Østdanmark,
+// in the order an operator sets them.
+func EastRegionSettings() []string { return []string{SettingEastRegionCode, SettingEastRegionCVR} }
+
+// Gaps returns the configuration gaps that matter at the time at: every
+// region whose code is not configured and that has not ceased by then,
+// whether it is already in force (Gap.InForce) or still to come. The
+// service's readiness check reports them; none means nothing is missing.
+func (d *Data) Gaps(at time.Time) []Gap {
+	var out []Gap
+	for i, r := range d.regions {
+		if r.CodeConfigured || (!r.Valid.To.IsZero() && !at.Before(r.Valid.To)) {
+			continue
+		}
+		g := Gap{Region: cloneRegion(r), Settings: EastRegionSettings(), InForce: r.Valid.Contains(at)}
+		for _, m := range d.municipalities {
+			if j, ok := d.regionIdx[m.RegionCode]; ok && d.regionSucc[j] == i {
+				g.Municipalities = append(g.Municipalities, m.Code)
+			}
+		}
+		out = append(out, g)
+	}
+	return out
+}
+
+// String says what is missing, in words an operator can act on.
+func (g Gap) String() string {
+	when := "from"
+	if g.InForce {
+		when = "since"
+	}
+	return g.Region.Name + " is responsible for " + strconv.Itoa(len(g.Municipalities)) + " municipalities " + when + " " +
+		g.Region.Valid.From.In(clock.Danish()).Format(time.DateOnly) + ", but its region code and CVR number are not configured (settings " +
+		strings.Join(g.Settings, " and ") + "): records for those municipalities cannot reach it"
 }

@@ -70,6 +70,12 @@ type Reason struct {
 	MunicipalityCode string `json:"municipality_code,omitempty"`
 	// RegionCode is the region of MunicipalityCode at the routing time.
 	RegionCode string `json:"region_code,omitempty"`
+	// RegionName names that region for RegionNotConfigured, whose code is
+	// missing (e.g. "Region Østdanmark").
+	RegionName string `json:"region_name,omitempty"`
+	// Settings names, for RegionNotConfigured, the configuration that
+	// closes the gap (refdata.Gap.Settings).
+	Settings []string `json:"settings,omitempty"`
 	// PoliceDistrict is the id of the police district covering MunicipalityCode.
 	PoliceDistrict string `json:"police_district,omitempty"`
 	// Country is the country of an address abroad.
@@ -118,7 +124,15 @@ func (r Reason) write(b *strings.Builder, code ReasonCode) {
 	case NoRegion:
 		b.WriteString("municipality " + r.MunicipalityCode + " belongs to no region at " + day)
 	case RegionNotConfigured:
-		b.WriteString("municipality " + r.MunicipalityCode + " belongs at " + day + " to a region whose code is not configured, so no region can be routed to")
+		name := r.RegionName
+		if name == "" {
+			name = "a region"
+		}
+		b.WriteString("municipality " + r.MunicipalityCode + " belongs at " + day + " to " + name + ", whose region code and CVR number are not configured")
+		if len(r.Settings) > 0 {
+			b.WriteString(" (settings " + strings.Join(r.Settings, " and ") + ")")
+		}
+		b.WriteString(", so the record cannot reach it until they are; it is routed to it again then")
 	case NotInDirectory:
 		b.WriteString(r.Authority + " has no directory entry valid at " + day + "; it was found because ")
 		r.write(b, r.Via)

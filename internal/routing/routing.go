@@ -284,6 +284,8 @@ func (r *Router) region(b *builder, role record.RecipientRole, why Reason) {
 		return
 	case !g.CodeConfigured:
 		why.Code = RegionNotConfigured
+		why.RegionName = g.Name
+		why.Settings = refdata.EastRegionSettings()
 		b.omit(role, why)
 		return
 	}
@@ -341,4 +343,58 @@ func (res *Result) Omission(role record.RecipientRole) (Omission, bool) {
 		}
 	}
 	return Omission{}, false
+}
+
+// Successor reports whether authority has ceased by the time at and, if so,
+// which authority holds its records then: for region:1084 and region:1085
+// from 2027-01-01T00:00+01:00 Region Østdanmark, as "region:<code>" when its
+// code is configured and with an empty id (but its name) when it is not. An
+// authority that has ceased without a successor gives an empty id and name.
+// It implements consent.Successions.
+func (r *Router) Successor(authority string, at time.Time) (successor, name string, ceased bool) {
+	kind, code, err := directory.ParseID(authority)
+	if err != nil {
+		return "", "", false
+	}
+	var index map[string]entry
+	switch kind {
+	case directory.KindRegion:
+		if g, ok := r.ref.Region(code, time.Time{}); ok {
+			return r.regionSuccessor(g, at)
+		}
+		index = r.regions
+	case directory.KindMunicipality:
+		index = r.municipalities
+	case directory.KindPolice:
+		index = r.police
+	default:
+		return "", "", false
+	}
+	e, ok := index[code]
+	if !ok || e.valid.To.IsZero() || at.Before(e.valid.To) {
+		return "", "", false
+	}
+	return "", "", true
+}
+
+// regionSuccessor follows the successions of region g up to the region in
+// force at the time at.
+func (r *Router) regionSuccessor(g refdata.Region, at time.Time) (string, string, bool) {
+	if g.Valid.To.IsZero() || at.Before(g.Valid.To) {
+		return "", "", false
+	}
+	// Load keeps successions acyclic; the bound is a second guard.
+	for range len(r.ref.Regions(time.Time{})) {
+		s, ok := r.ref.SuccessorOf(g.Code)
+		switch {
+		case !ok:
+			return "", "", true
+		case !s.CodeConfigured:
+			return "", s.Name, true
+		case s.Valid.To.IsZero() || at.Before(s.Valid.To):
+			return directory.KindRegion + ":" + s.Code, s.Name, true
+		}
+		g = s
+	}
+	return "", "", true
 }
