@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -18,6 +19,9 @@ import (
 
 // expectation is one entry of invalid/expect.json.
 type expectation struct {
+	// Now is the example's pinned clock, for an example meant to lie in
+	// the future; empty means the tests' clock.
+	Now string `json:"now"`
 	// Whole is true when the document is refused as a whole.
 	Whole bool `json:"whole"`
 	// SchemaValid says whether the file is valid against the XSD: the
@@ -119,6 +123,14 @@ func TestInvalidExamples(t *testing.T) {
 			want, ok := exp[name]
 			if !ok {
 				t.Fatalf("no entry in expect.json")
+			}
+			a := a
+			if want.Now != "" {
+				at, err := time.Parse(time.RFC3339, want.Now)
+				if err != nil {
+					t.Fatalf("expect.json now %q: %v", want.Now, err)
+				}
+				a = newAdapterAt(t, at)
 			}
 			m, err := a.Decode(readFile(t, f))
 			var got []expectedProblem

@@ -26,16 +26,28 @@ func fixedNow() time.Time { return time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC
 
 func newValidator(tb testing.TB) *record.Validator {
 	tb.Helper()
+	return newValidatorAt(tb, fixedNow())
+}
+
+// newValidatorAt is a validator whose clock stands at at.
+func newValidatorAt(tb testing.TB, at time.Time) *record.Validator {
+	tb.Helper()
 	ref, err := refdata.Load(refdata.Config{})
 	if err != nil {
 		tb.Fatalf("refdata.Load: %v", err)
 	}
-	return record.NewValidator(ref, clock.Fixed(fixedNow()))
+	return record.NewValidator(ref, clock.Fixed(at))
 }
 
 func newAdapter(tb testing.TB) *Adapter {
 	tb.Helper()
-	a, err := New(newValidator(tb), Options{})
+	return newAdapterAt(tb, fixedNow())
+}
+
+// newAdapterAt is an adapter whose validator's clock stands at at.
+func newAdapterAt(tb testing.TB, at time.Time) *Adapter {
+	tb.Helper()
+	a, err := New(newValidatorAt(tb, at), Options{})
 	if err != nil {
 		tb.Fatalf("New: %v", err)
 	}

@@ -27,11 +27,31 @@ func now() time.Time { return time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) }
 
 func newAdapter(t testing.TB) *region.Adapter {
 	t.Helper()
+	return newAdapterAt(t, now())
+}
+
+// newAdapterAt is an adapter whose validator's clock stands at at.
+func newAdapterAt(t testing.TB, at time.Time) *region.Adapter {
+	t.Helper()
 	ref, err := refdata.Load(refdata.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return region.New(record.NewValidator(ref, clock.Fixed(now())))
+	return region.New(record.NewValidator(ref, clock.Fixed(at)))
+}
+
+// pinned is the example's own clock from expect.json ("now"), or the
+// tests' clock.
+func pinned(t testing.TB, now string) time.Time {
+	t.Helper()
+	if now == "" {
+		return time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	}
+	at, err := time.Parse(time.RFC3339, now)
+	if err != nil {
+		t.Fatalf("expect.json now %q: %v", now, err)
+	}
+	return at
 }
 
 // example is one file of schemas/examples.
@@ -137,8 +157,11 @@ func canonicalMessage(t testing.TB, m *adapters.Message) []string {
 
 // expectation is one entry of examples/region/invalid/expect.json.
 type expectation struct {
-	Whole         bool `json:"whole"`
-	SchemaRefuses bool `json:"schema_refuses"`
+	// Now is the example's pinned clock, for an example meant to lie in
+	// the future; empty means the tests' clock.
+	Now           string `json:"now"`
+	Whole         bool   `json:"whole"`
+	SchemaRefuses bool   `json:"schema_refuses"`
 	Problems      []struct {
 		Index int    `json:"index"`
 		Path  string `json:"path"`
@@ -181,6 +204,10 @@ func TestInvalidExamples(t *testing.T) {
 			var want []got
 			for _, p := range e.Problems {
 				want = append(want, got{p.Index, p.Path, p.Rule})
+			}
+			a := a
+			if e.Now != "" {
+				a = newAdapterAt(t, pinned(t, e.Now))
 			}
 			m, err := a.Decode(ex.data)
 			var have []got

@@ -77,6 +77,7 @@ func NewValidator(ref *refdata.Data, clk clock.Clock) *Validator {
 type checker struct {
 	v   *Validator
 	now time.Time
+	rec *Record // the record checked; nil for a withdrawal
 	ps  Problems
 }
 
@@ -186,7 +187,7 @@ func (c *checker) timeRange(ptr string, t *time.Time) {
 // Validate returns every problem of r (nil when it is valid): the schema
 // rules first, in document order, then the rules the schema cannot express.
 func (v *Validator) Validate(r *Record) Problems {
-	c := &checker{v: v, now: v.clock.Now()}
+	c := &checker{v: v, now: v.clock.Now(), rec: r}
 	if r == nil {
 		c.add("", "schema.type", "the document must be a record object")
 		return c.ps
@@ -225,15 +226,32 @@ func (c *checker) incident(in *Incident) {
 	enum(c, "/incident/kind", in.Kind, IncidentKinds())
 	enum(c, "/incident/site", in.Site, Sites())
 	c.notFuture("/incident/occurred_at", in.OccurredAt)
-	at := c.now
-	if in.OccurredAt != nil {
-		at = *in.OccurredAt
-	}
+	at := c.incidentTime(in)
 	muniOK := in.MunicipalityCode != "" && c.municipality("/incident/municipality_code", in.MunicipalityCode)
 	if in.RegionCode == "" || !c.pattern("/incident/region_code", in.RegionCode, reRegion, "a 4-digit region code (10xx)") {
 		return
 	}
 	c.regionOf("/incident/region_code", in.RegionCode, in.MunicipalityCode, muniOK, at)
+}
+
+// incidentTime is the instant the incident's region is judged at: when it
+// happened, or, when the record does not say (or says it unreadably), the
+// earliest act the record names, so that the verdict on a record never
+// depends on the day it is checked. Only a record naming no time at all is
+// judged at the validator's clock.
+func (c *checker) incidentTime(in *Incident) time.Time {
+	if in.OccurredAt != nil {
+		return *in.OccurredAt
+	}
+	if c.rec != nil {
+		if g := c.rec.Registered; g != nil && g.At != nil {
+			return *g.At
+		}
+		if cs := c.rec.Consent; cs != nil && cs.Obtained != nil && cs.Obtained.At != nil {
+			return *cs.Obtained.At
+		}
+	}
+	return c.now
 }
 
 // municipality checks that code is a 4-digit municipality code that exists

@@ -21,6 +21,8 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+
+	"github.com/psykosocial/exchange/internal/clock"
 )
 
 // command is one subcommand.
@@ -33,6 +35,9 @@ type command struct {
 type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
+	// clock is the one clock of the process: clock.System() in main, a
+	// fake in tests. Nothing below main reads the wall clock.
+	clock clock.Clock
 }
 
 // Exit codes.
@@ -55,7 +60,7 @@ func commands() map[string]command {
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}, os.Args[1:])
+	code := run(ctx, &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, clock: clock.System()}, os.Args[1:])
 	stop()
 	os.Exit(code)
 }

@@ -8,12 +8,24 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/psykosocial/exchange/internal/clock"
 )
+
+// testNow is the clock of the command tests; the examples' verdicts are
+// also checked at the instants of pinnedInstants.
+var testNow = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 
 func runCmd(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
+	return runCmdAt(t, clock.NewFake(testNow), stdin, args...)
+}
+
+func runCmdAt(t *testing.T, clk clock.Clock, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
 	var out, errb bytes.Buffer
-	code = run(context.Background(), &env{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb}, args)
+	code = run(context.Background(), &env{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb, clock: clk}, args)
 	return code, out.String(), errb.String()
 }
 

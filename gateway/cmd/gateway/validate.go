@@ -8,11 +8,15 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/psykosocial/exchange/adapters"
+	"github.com/psykosocial/exchange/internal/clock"
+	"github.com/psykosocial/exchange/internal/directory"
 	"github.com/psykosocial/exchange/internal/record"
 	"github.com/psykosocial/exchange/internal/refdata"
+	"github.com/psykosocial/exchange/internal/routing"
 )
 
 // maxInputBytes bounds a file given to validate; the adapters have their
@@ -61,10 +65,11 @@ func runValidate(_ context.Context, e *env, args []string) int {
 	fs.SetOutput(e.stderr)
 	format := fs.String("format", "", "format of the files (default: detect it from each file)")
 	asJSON := fs.Bool("json", false, "print a JSON report (one object per line)")
+	nowFlag := fs.String("now", "", "validate as of this instant, RFC 3339 with an offset, e.g. 2026-12-31T23:59:59+01:00 (default: now)")
 	var rc refConfig
 	rc.register(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "usage: gateway validate [-format NAME] [-json] FILE... (FILE - reads standard input)")
+		fmt.Fprintln(e.stderr, "usage: gateway validate [-format NAME] [-json] [-now TIME] FILE... (FILE - reads standard input)")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -74,12 +79,27 @@ func runValidate(_ context.Context, e *env, args []string) int {
 		fs.Usage()
 		return exitUsage
 	}
+	clk := e.clock
+	if *nowFlag != "" {
+		at, err := time.Parse(time.RFC3339, *nowFlag)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "gateway validate: -now %q: not an RFC 3339 time with an offset such as 2026-12-31T23:59:59+01:00\n", *nowFlag)
+			return exitUsage
+		}
+		clk = clock.Fixed(at)
+	}
 	ref, err := rc.load()
 	if err != nil {
 		fmt.Fprintln(e.stderr, "gateway validate:", err)
 		return exitFailure
 	}
-	reg, err := newRegistry(record.NewValidator(ref, time.Now))
+	now := clk.Now()
+	router, err := routing.New(ref, directory.Generate(ref, now))
+	if err != nil {
+		fmt.Fprintln(e.stderr, "gateway validate:", err)
+		return exitFailure
+	}
+	reg, err := newRegistry(record.NewValidator(ref, clk))
 	if err != nil {
 		fmt.Fprintln(e.stderr, "gateway validate:", err)
 		return exitFailure
@@ -92,7 +112,7 @@ func runValidate(_ context.Context, e *env, args []string) int {
 	}
 	code := exitOK
 	for _, name := range fs.Args() {
-		rep := validateFile(e, reg, *format, name)
+		rep := validateFile(e, reg, router, now, *format, name)
 		if !rep.Valid {
 			code = max(code, exitProblems)
 		}
@@ -131,7 +151,7 @@ func readInput(e *env, name string) ([]byte, error) {
 	return data, nil
 }
 
-func validateFile(e *env, reg *adapters.Registry, format, name string) fileReport {
+func validateFile(e *env, reg *adapters.Registry, router *routing.Router, now time.Time, format, name string) fileReport {
 	rep := fileReport{File: name}
 	data, err := readInput(e, name)
 	if err != nil {
@@ -162,6 +182,9 @@ func validateFile(e *env, reg *adapters.Registry, format, name string) fileRepor
 		ir := itemReport{Index: it.Index, Problems: it.Problems, Warnings: it.Warnings}
 		if it.Record != nil {
 			ir.RecordID = it.Record.RecordID
+			if len(it.Problems) == 0 {
+				ir.Warnings = append(ir.Warnings, gapWarnings(router, it.Record, now)...)
+			}
 		}
 		if len(it.Problems) > 0 {
 			rep.Valid = false
@@ -169,6 +192,25 @@ func validateFile(e *env, reg *adapters.Registry, format, name string) fileRepor
 		rep.Items = append(rep.Items, ir)
 	}
 	return rep
+}
+
+// gapWarnings warns about the recipients a valid record cannot reach at
+// the time now because configuration is missing: while Region Østdanmark's
+// code and CVR are not configured, records for its 46 municipalities reach
+// no region from 2027-01-01 (the service withholds them, journals the gap
+// and routes them again once the configuration is complete).
+func gapWarnings(router *routing.Router, rec *record.Record, now time.Time) []string {
+	res, err := router.Route(rec, directory.GatewayID, now)
+	if err != nil {
+		return []string{"cannot route the record: " + err.Error()}
+	}
+	var out []string
+	for _, o := range res.Omitted {
+		if o.Reason.Code == routing.RegionNotConfigured {
+			out = append(out, "the "+strings.ReplaceAll(string(o.Role), "_", " ")+" cannot be reached: "+o.Reason.String())
+		}
+	}
+	return out
 }
 
 func printReport(w io.Writer, rep fileReport) {
