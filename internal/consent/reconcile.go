@@ -283,6 +283,8 @@ func holders(earlier []Decision, recordID string, tr Transfer) (int, map[string]
 		for _, r := range h.held {
 			s.held = appendRole(s.held, r)
 		}
+		order := record.RecipientRoles()
+		slices.SortFunc(s.held, func(a, b record.RecipientRole) int { return slices.Index(order, a) - slices.Index(order, b) })
 		s.from = append(s.from, id)
 		slices.Sort(s.from)
 	}

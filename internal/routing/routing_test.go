@@ -462,3 +462,71 @@ func TestRouteRegionNotInDirectory(t *testing.T) {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
 }
+
+// TestSuccessorAcrossTheMerger: Region Hovedstaden and Region Sjælland
+// cease at 2027-01-01T00:00+01:00 and Region Østdanmark holds their
+// records; unconfigured, it is named but has no id; authorities that do
+// not cease have no successor.
+func TestSuccessorAcrossTheMerger(t *testing.T) {
+	last := time.Date(2026, 12, 31, 23, 59, 59, 0, cet)
+	first := time.Date(2027, 1, 1, 0, 0, 0, 0, cet)
+	week := first.Add(7 * 24 * time.Hour)
+	configured, unconfigured := router(t, refdata.Config{EastRegionCode: eastCode, EastRegionCVR: eastCVR}), router(t, refdata.Config{})
+	type answer struct {
+		successor, name string
+		ceased          bool
+	}
+	tests := []struct {
+		r         *routing.Router
+		authority string
+		at        time.Time
+		want      answer
+	}{
+		{configured, "region:1084", last, answer{}},
+		{configured, "region:1084", first, answer{"region:" + eastCode, "Region Østdanmark", true}},
+		{configured, "region:1085", week, answer{"region:" + eastCode, "Region Østdanmark", true}},
+		{unconfigured, "region:1085", first, answer{"", "Region Østdanmark", true}},
+		{unconfigured, "region:1084", last, answer{}},
+		{configured, "region:" + eastCode, week, answer{}},
+		{configured, "region:1081", week, answer{}},
+		{configured, "municipality:0101", week, answer{}},
+		{configured, "police:koebenhavn", week, answer{}},
+		{configured, "gateway", week, answer{}},
+		{configured, "not an id", week, answer{}},
+	}
+	for _, tt := range tests {
+		s, n, c := tt.r.Successor(tt.authority, tt.at)
+		if got := (answer{s, n, c}); got != tt.want {
+			t.Errorf("Successor(%s, %s) = %+v, want %+v", tt.authority, tt.at.Format(time.RFC3339), got, tt.want)
+		}
+	}
+}
+
+// TestRegionRolesAtTheMergerInstants: the region roles of a Copenhagen
+// incident are Region Hovedstaden at the last second of 2026 and Region
+// Østdanmark from the first second of 2027; unconfigured, the omission
+// names the region and the settings that are missing.
+func TestRegionRolesAtTheMergerInstants(t *testing.T) {
+	rec := example(t, "aarhus-resident-hurt-in-copenhagen")
+	last := time.Date(2026, 12, 31, 23, 59, 59, 0, cet)
+	first := time.Date(2027, 1, 1, 0, 0, 0, 0, cet)
+	r := router(t, refdata.Config{EastRegionCode: eastCode, EastRegionCVR: eastCVR})
+	for at, want := range map[time.Time]string{last: "region:1084", first: "region:" + eastCode, first.Add(7 * 24 * time.Hour): "region:" + eastCode} {
+		res, err := r.Route(rec, "gateway", at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c, ok := res.Candidate(record.RecipientIncidentRegion); !ok || c.Authority != want {
+			t.Errorf("incident region at %s: %+v, want %s", at.Format(time.RFC3339), c, want)
+		}
+	}
+	res, err := router(t, refdata.Config{}).Route(rec, "gateway", first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, ok := res.Omission(record.RecipientIncidentRegion)
+	if !ok || o.Reason.Code != routing.RegionNotConfigured || o.Reason.RegionName != "Region Østdanmark" ||
+		!strings.Contains(o.Reason.String(), "settings east-region-code and east-region-cvr") {
+		t.Fatalf("unconfigured incident region: %+v %s", o, o.Reason)
+	}
+}
