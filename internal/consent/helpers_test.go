@@ -21,8 +21,8 @@ import (
 
 // Made-up code and CVR number of the unpublished Region Østdanmark, for tests only.
 const (
-	eastCode = "1086"
-	eastCVR  = "12345674"
+	eastCode = refdata.TestEastRegionCode
+	eastCVR  = refdata.TestEastRegionCVR
 )
 
 var (

@@ -20,8 +20,8 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // Made-up values for the unpublished Region Østdanmark, for tests only.
 const (
-	testEastCode = "1086"
-	testEastCVR  = "12345674"
+	testEastCode = refdata.TestEastRegionCode
+	testEastCVR  = refdata.TestEastRegionCVR
 )
 
 var (

@@ -28,7 +28,7 @@ func FuzzParse(f *testing.F) {
 		}
 	}
 	f.Add([]byte(`{"version":"directory/v1","generated_at":"2026-01-01T00:00:00Z","authorities":[]}`))
-	f.Add([]byte(`{"version":"directory/v1","generated_at":"2026-01-01T00:00:00Z","authorities":[{"id":"police:bornholm","kind":"police","name":"Bornholms Politi","codes":{"police_district":"bornholm","municipality_codes":["0400"]},"cvr":"17143611","format":"police","mailbox":false,"valid":{"to":"2030-01-01T00:00:00+01:00"},"certificates":[]},{"id":"region:1086","kind":"region","name":"Region Østdanmark","codes":{"region_code":"1086"},"cvr":"12345674","format":"region","mailbox":true,"valid":{"from":"2027-01-01T00:00:00+01:00"},"certificates":[]}]}`))
+	f.Add([]byte(`{"version":"directory/v1","generated_at":"2026-01-01T00:00:00Z","authorities":[{"id":"police:bornholm","kind":"police","name":"Bornholms Politi","codes":{"police_district":"bornholm","municipality_codes":["0400"]},"cvr":"17143611","format":"police","mailbox":false,"valid":{"to":"2030-01-01T00:00:00+01:00"},"certificates":[]},{"id":"region:1099","kind":"region","name":"Region Østdanmark","codes":{"region_code":"1099"},"cvr":"99990007","format":"region","mailbox":true,"valid":{"from":"2027-01-01T00:00:00+01:00"},"certificates":[]}]}`))
 	f.Add([]byte(`{"version":"directory/v1","generated_at":"2026-01-01T00:00:00Z","authorities":[{"id":"region:1081","kind":"region","name":"Region Nordjylland","codes":{"region_code":"1081"},"cvr":"29190941","format":"region","mailbox":true,"valid":{"from":"2020-01-01T00:00:00.5+01:00"},"certificates":[{"use":"tls","spki_sha256":"0000000000000000000000000000000000000000000000000000000000000000","valid":{}}]}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		d, err := Parse(data, ref)

@@ -302,7 +302,7 @@ func TestParseEastRegionNeedsConfiguration(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = Parse(doc, loadRef(t, false))
-	if err == nil || !strings.Contains(err.Error(), `authority "region:1086"`) || !strings.Contains(err.Error(), "no region 1086") {
+	if err == nil || !strings.Contains(err.Error(), `authority "region:1099"`) || !strings.Contains(err.Error(), "no region 1099") {
 		t.Errorf("Parse with Østdanmark unconfigured: %v", err)
 	}
 }

@@ -112,7 +112,7 @@ func TestDanishCalendarRules(t *testing.T) {
 func TestActsOfCeasedAuthorities(t *testing.T) {
 	merger := dk(2027, 1, 1, 0, 0)
 	week := merger.Add(7 * 24 * time.Hour)
-	east := refdata.Config{EastRegionCode: "1090", EastRegionCVR: "40000003"} // test values, not the real ones
+	east := refdata.TestEastRegion() // made-up test values, not the real ones
 	tests := []struct {
 		name      string
 		cfg       refdata.Config
@@ -123,12 +123,12 @@ func TestActsOfCeasedAuthorities(t *testing.T) {
 	}{
 		{"Hovedstaden registers its last second", east, "region:1084", merger.Add(-time.Second), "", "", ""},
 		{"Hovedstaden registers at the first second of 2027", east, "region:1084", merger, "/registered/by_authority", "authority.ceased",
-			"names region:1084 (Region Hovedstaden), which had ceased at the time of the registration (2027-01-01 00:00 CET): it ceased at 2027-01-01 00:00 CET; its successor region:1090 (Region Østdanmark)"},
+			"names region:1084 (Region Hovedstaden), which had ceased at the time of the registration (2027-01-01 00:00 CET): it ceased at 2027-01-01 00:00 CET; its successor region:1099 (Region Østdanmark)"},
 		{"Sjælland registers a week later", east, "region:1085", week, "/registered/by_authority", "authority.ceased", "Region Sjælland"},
 		{"Sjælland without a configured successor", refdata.Config{}, "region:1085", week, "/registered/by_authority", "authority.ceased",
 			"its successor Region Østdanmark holds its records and acts in its place, but its region code is not configured yet"},
-		{"Østdanmark registers in 2027", east, "region:1090", week, "", "", ""},
-		{"Østdanmark registers before it exists", east, "region:1090", merger.Add(-time.Hour), "/registered/by_authority", "authority.not_yet", "did not exist yet at the time of the registration (2026-12-31 23:00 CET): it exists only from 2027-01-01 00:00 CET"},
+		{"Østdanmark registers in 2027", east, "region:1099", week, "", "", ""},
+		{"Østdanmark registers before it exists", east, "region:1099", merger.Add(-time.Hour), "/registered/by_authority", "authority.not_yet", "did not exist yet at the time of the registration (2026-12-31 23:00 CET): it exists only from 2027-01-01 00:00 CET"},
 		{"a municipality registers through the merger", east, "municipality:0101", week, "", "", ""},
 	}
 	for _, tt := range tests {
@@ -166,7 +166,7 @@ func TestActsOfCeasedAuthorities(t *testing.T) {
 		v := newValidatorAt(t, week.Add(time.Hour), east)
 		r := readExample(t, "aarhus-resident-hurt-in-copenhagen.json")
 		r.Incident.RegionCode = ""
-		r.Registered.ByAuthority = "region:1090"
+		r.Registered.ByAuthority = "region:1099"
 		reg := week
 		r.Registered.At = &reg
 		r.Consent.Obtained.By.Authority = "region:1084"

@@ -273,7 +273,7 @@ func TestDateAge(t *testing.T) {
 // into Region Østdanmark, whose code comes from configuration.
 func TestRegionMerger(t *testing.T) {
 	after := time.Date(2027, 3, 1, 12, 0, 0, 0, time.UTC)
-	cfg := refdata.Config{EastRegionCode: "1090", EastRegionCVR: "40000003"}
+	cfg := refdata.TestEastRegion()
 	tests := []struct {
 		name     string
 		now      time.Time
@@ -283,9 +283,9 @@ func TestRegionMerger(t *testing.T) {
 		want     string // substring of the single problem, "" for valid
 	}{
 		{"old code before the merger", testNow, cfg, "2026-06-14T21:40:00+02:00", "1084", ""},
-		{"new code before the merger", testNow, cfg, "2026-06-14T21:40:00+02:00", "1090", "region 1090 does not exist on 2026-06-14"},
-		{"old code after the merger names both", after, cfg, "2027-02-01T10:00:00+01:00", "1084", "belongs to region 1090 (Region Østdanmark)"},
-		{"new code after the merger", after, cfg, "2027-02-01T10:00:00+01:00", "1090", ""},
+		{"new code before the merger", testNow, cfg, "2026-06-14T21:40:00+02:00", "1099", "region 1099 does not exist on 2026-06-14"},
+		{"old code after the merger names both", after, cfg, "2027-02-01T10:00:00+01:00", "1084", "belongs to region 1099 (Region Østdanmark)"},
+		{"new code after the merger", after, cfg, "2027-02-01T10:00:00+01:00", "1099", ""},
 		{"record from before the merger, validated after it", after, cfg, "2026-12-31T22:00:00+01:00", "1084", ""},
 		{"merger code not configured", after, refdata.Config{}, "2027-02-01T10:00:00+01:00", "1084", "not configured"},
 	}

@@ -321,3 +321,25 @@ func (g Gap) String() string {
 		g.Region.Valid.From.In(clock.Danish()).Format(time.DateOnly) + ", but its region code and CVR number are not configured (settings " +
 		strings.Join(g.Settings, " and ") + "): records for those municipalities cannot reach it"
 }
+
+// Made-up values for Region Østdanmark, for development set-ups and tests
+// only. The real code and CVR number are not published yet and are always
+// configuration (Config); these are chosen so that nobody can mistake them
+// for the real ones: 1099 is far from the region codes in use (1081-1085
+// and the next free ones), and the CVR number 99990007 passes the
+// modulus-11 check but belongs to no authority.
+const (
+	TestEastRegionCode = "1099"
+	TestEastRegionCVR  = "99990007"
+)
+
+// TestEastRegion is the Config of the made-up test values.
+func TestEastRegion() Config {
+	return Config{EastRegionCode: TestEastRegionCode, EastRegionCVR: TestEastRegionCVR}
+}
+
+// UsesTestValues reports whether c configures Region Østdanmark with the
+// made-up test values, which a production set-up must refuse.
+func (c Config) UsesTestValues() bool {
+	return c.EastRegionCode == TestEastRegionCode || c.EastRegionCVR == TestEastRegionCVR
+}

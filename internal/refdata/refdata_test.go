@@ -14,8 +14,8 @@ import (
 // Test values for the unpublished Region Østdanmark. They are made up and exist only
 // in tests; production takes them from configuration.
 const (
-	testEastCode = "1086"
-	testEastCVR  = "12345674" // 2*1+7*2+6*3+5*4+4*5+3*6+2*7+1*4 = 110 = 10*11
+	testEastCode = TestEastRegionCode
+	testEastCVR  = TestEastRegionCVR
 )
 
 var (
@@ -426,7 +426,7 @@ func TestLoadRejectsInvalidConfig(t *testing.T) {
 		{"code without CVR", Config{EastRegionCode: testEastCode}, "must be set together"},
 		{"CVR without code", Config{EastRegionCVR: testEastCVR}, "must be set together"},
 		{"short code", Config{EastRegionCode: "108", EastRegionCVR: testEastCVR}, "exactly 4 digits"},
-		{"long code", Config{EastRegionCode: "10866", EastRegionCVR: testEastCVR}, "exactly 4 digits"},
+		{"long code", Config{EastRegionCode: "10999", EastRegionCVR: testEastCVR}, "exactly 4 digits"},
 		{"non-digit code", Config{EastRegionCode: "EAST", EastRegionCVR: testEastCVR}, "exactly 4 digits"},
 		{"region code taken", Config{EastRegionCode: "1084", EastRegionCVR: testEastCVR}, "already the code of a region"},
 		{"municipality code taken", Config{EastRegionCode: "0101", EastRegionCVR: testEastCVR}, "already the code of København"},
@@ -524,7 +524,7 @@ func TestLoadRejectsBadData(t *testing.T) {
 		{"unknown region", fileMunicipalities, replace("851,Aalborg,1081", "851,Aalborg,1089"), `unknown region code "1089"`},
 		{"Ertholmene as municipality", fileMunicipalities, replace("851,Aalborg", "411,Aalborg"), "outside the municipal division"},
 		{"bad header", fileMunicipalities, replace("code,name,region_code", "kode,navn,region"), "header"},
-		{"extra region", fileRegions, appendLine("1086,Region Østdanmark\n"), "6 regions, want 5"},
+		{"extra region", fileRegions, appendLine("1099,Region Østdanmark\n"), "6 regions, want 5"},
 		{"district missing a municipality", fileDistricts, dropLine("nordjylland,Nordjyllands Politi,851\n"), "0851 Aalborg is in no district"},
 		{"municipality in two districts", fileDistricts, appendLine("fyn,Fyns Politi,851\n"), "0851 is in both nordjylland and fyn"},
 		{"district name differs", fileDistricts, replace("nordjylland,Nordjyllands Politi,810", "nordjylland,Nordjylland Politi,810"), "differs"},

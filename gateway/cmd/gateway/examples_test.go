@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/psykosocial/exchange/internal/clock"
+	"github.com/psykosocial/exchange/internal/refdata"
 )
 
 // pinnedInstants are the clocks every example's verdict is checked at, so
@@ -258,7 +259,7 @@ func TestValidateWarnsOfTheEastRegionGap(t *testing.T) {
 		t.Errorf("a warning before the merger:\n%s", out)
 	}
 	// Test values, not Region Østdanmark's real code and CVR (configuration).
-	if _, out, _ := runCmd(t, "", "validate", "-now", "2027-01-01T00:00:00+01:00", "-east-region-code", "1090", "-east-region-cvr", "40000003", f); strings.Contains(out, "warning") {
+	if _, out, _ := runCmd(t, "", "validate", "-now", "2027-01-01T00:00:00+01:00", "-east-region-code", refdata.TestEastRegionCode, "-east-region-cvr", refdata.TestEastRegionCVR, f); strings.Contains(out, "warning") {
 		t.Errorf("a warning with the east region configured:\n%s", out)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/psykosocial/exchange/internal/clock"
+	"github.com/psykosocial/exchange/internal/refdata"
 )
 
 // testNow is the clock of the command tests; the examples' verdicts are
@@ -126,11 +127,11 @@ func TestDirectoryGenerateAndCheck(t *testing.T) {
 	if code != exitOK || !strings.Contains(stdout, "(115 authorities)") {
 		t.Fatalf("check: code %d: %s", code, stdout)
 	}
-	code, _, errs := runCmd(t, "", "directory", "generate", "-east-region-code", "1090", "-east-region-cvr", "40000003", "-o", out)
+	code, _, errs := runCmd(t, "", "directory", "generate", "-east-region-code", refdata.TestEastRegionCode, "-east-region-cvr", refdata.TestEastRegionCVR, "-o", out)
 	if code != exitOK {
 		t.Fatalf("generate with east region: code %d: %s", code, errs)
 	}
-	code, stdout, _ = runCmd(t, "", "directory", "check", "-east-region-code", "1090", "-east-region-cvr", "40000003", out)
+	code, stdout, _ = runCmd(t, "", "directory", "check", "-east-region-code", refdata.TestEastRegionCode, "-east-region-cvr", refdata.TestEastRegionCVR, out)
 	if code != exitOK || !strings.Contains(stdout, "(116 authorities)") {
 		t.Fatalf("check with east region: code %d: %s", code, stdout)
 	}
