@@ -530,3 +530,53 @@ func TestRegionRolesAtTheMergerInstants(t *testing.T) {
 		t.Fatalf("unconfigured incident region: %+v %s", o, o.Reason)
 	}
 }
+
+// TestStandingOfACeasedSender: Region Hovedstaden may send at 00:10 what it
+// registered at 23:50 on New Year's Eve, on behalf of Region Østdanmark,
+// for the grace period; not what it registered after midnight, and nothing
+// after the grace period.
+func TestStandingOfACeasedSender(t *testing.T) {
+	first := time.Date(2027, 1, 1, 0, 0, 0, 0, cet)
+	east := "region:" + eastCode
+	r := router(t, refdata.Config{EastRegionCode: eastCode, EastRegionCVR: eastCVR})
+	tests := []struct {
+		name       string
+		r          *routing.Router
+		sender     string
+		sent, act  time.Time
+		grace      time.Duration
+		onBehalfOf string
+		err        string
+	}{
+		{"in force", r, "region:1084", first.Add(-time.Minute), first.Add(-time.Hour), 0, "", ""},
+		{"23:50 registration sent at 00:10", r, "region:1084", first.Add(10 * time.Minute), first.Add(-10 * time.Minute), 0, east, ""},
+		{"last day of the default grace", r, "region:1085", first.Add(routing.DefaultCeasedGrace - time.Second), first.Add(-time.Second), 0, east, ""},
+		{"after the default grace", r, "region:1085", first.Add(routing.DefaultCeasedGrace), first.Add(-time.Second), 0, east,
+			"region:1085 ceased at 2027-01-01 00:00 CET, and the period in which it may still send what it registered before then ended at 2027-01-31 00:00 CET; its successor " + east + " (Region Østdanmark) holds its records and sends in its place"},
+		{"a shorter configured grace", r, "region:1084", first.Add(2 * time.Hour), first.Add(-time.Minute), time.Hour, east, "ended at 2027-01-01 01:00 CET"},
+		{"no grace", r, "region:1084", first, first.Add(-time.Minute), -1, east, "ended at 2027-01-01 00:00 CET"},
+		{"registered after it ceased", r, "region:1084", first.Add(20 * time.Minute), first.Add(5 * time.Minute), 0, east,
+			"region:1084 ceased at 2027-01-01 00:00 CET, before the act it sends (2027-01-01 00:05 CET)"},
+		{"successor not configured", router(t, refdata.Config{}), "region:1084", first.Add(20 * time.Minute), first.Add(5 * time.Minute), 0, "",
+			"its successor Region Østdanmark holds its records, but its region code is not configured yet"},
+		{"a municipality through the merger", r, "municipality:0101", first.Add(time.Hour), first.Add(time.Minute), 0, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st, err := tt.r.Standing(tt.sender, tt.sent, tt.act, tt.grace)
+			if tt.err == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+			} else if !errors.Is(err, routing.ErrCeasedSender) || !strings.Contains(err.Error(), tt.err) {
+				t.Fatalf("error %v, want ErrCeasedSender containing %q", err, tt.err)
+			}
+			if st.Sender != tt.sender || st.OnBehalfOf != tt.onBehalfOf {
+				t.Errorf("standing %+v, want sender %s on behalf of %q", st, tt.sender, tt.onBehalfOf)
+			}
+			if ceased := tt.onBehalfOf != "" || tt.r != r; ceased && tt.err == "" && !st.CeasedAt.Equal(first) {
+				t.Errorf("ceased at %v, want %v", st.CeasedAt, first)
+			}
+		})
+	}
+}
