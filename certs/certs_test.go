@@ -12,14 +12,13 @@ import (
 	"time"
 
 	"github.com/psykosocial/exchange/certs"
+	"github.com/psykosocial/exchange/internal/clock"
 	"github.com/psykosocial/exchange/internal/directory"
 	"github.com/psykosocial/exchange/internal/keys"
 	"github.com/psykosocial/exchange/internal/refdata"
 )
 
 var testNow = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-
-func clock(t time.Time) func() time.Time { return func() time.Time { return t } }
 
 func TestRealOCES3(t *testing.T) {
 	roots, inter, err := certs.OCES3Anchors()
@@ -72,7 +71,7 @@ func sharedPKI(t *testing.T) (string, *refdata.Data) {
 	devOnce.Do(func() {
 		devDir, devErr = os.MkdirTemp("", "devpki-")
 		if devErr == nil {
-			devRep, devErr = certs.InitDevPKI(certs.InitOptions{DataDir: devDir, Ref: ref, Now: clock(testNow)})
+			devRep, devErr = certs.InitDevPKI(certs.InitOptions{DataDir: devDir, Ref: ref, Clock: clock.Fixed(testNow)})
 		}
 	})
 	if devErr != nil {
@@ -91,7 +90,7 @@ func TestMain(m *testing.M) {
 
 func openStore(t *testing.T, dataDir string, ref *refdata.Data, now time.Time) (*certs.Store, *directory.Directory) {
 	t.Helper()
-	ca, created, err := certs.OpenDevCA(dataDir, clock(now))
+	ca, created, err := certs.OpenDevCA(dataDir, clock.Fixed(now))
 	if err != nil || created {
 		t.Fatalf("OpenDevCA: created=%v err=%v", created, err)
 	}
@@ -146,7 +145,7 @@ func TestInitDevPKI(t *testing.T) {
 		t.Error("no development marker")
 	}
 	// The gateway's key directory serves every purpose through the file provider.
-	ca, _, _ := certs.OpenDevCA(dataDir, clock(testNow))
+	ca, _, _ := certs.OpenDevCA(dataDir, clock.Fixed(testNow))
 	kp, err := keys.NewFileProvider(keys.FileConfig{Dir: ca.Paths().Gateway()})
 	if err != nil {
 		t.Fatal(err)
@@ -171,7 +170,7 @@ func TestInitDevPKI(t *testing.T) {
 func TestInitIsIdempotent(t *testing.T) {
 	dataDir, ref := sharedPKI(t)
 	before, _ := os.ReadFile(filepath.Join(dataDir, "directory.json"))
-	rep, err := certs.InitDevPKI(certs.InitOptions{DataDir: dataDir, Ref: ref, Now: clock(testNow)})
+	rep, err := certs.InitDevPKI(certs.InitOptions{DataDir: dataDir, Ref: ref, Clock: clock.Fixed(testNow)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +211,7 @@ func freshPKI(t *testing.T) (string, *refdata.Data) {
 		t.Fatal(err)
 	}
 	dataDir := t.TempDir()
-	if _, err := certs.InitDevPKI(certs.InitOptions{DataDir: dataDir, Ref: ref, Now: clock(testNow),
+	if _, err := certs.InitDevPKI(certs.InitOptions{DataDir: dataDir, Ref: ref, Clock: clock.Fixed(testNow),
 		RSA: func(directory.Authority) bool { return false }}); err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +228,7 @@ func TestRevocationAfterReloadWithoutRestart(t *testing.T) {
 	if _, err := st.Authenticate(sc[0], nil, directory.UseSigning); err != nil {
 		t.Fatal(err)
 	}
-	ca, _, err := certs.OpenDevCA(dataDir, clock(testNow))
+	ca, _, err := certs.OpenDevCA(dataDir, clock.Fixed(testNow))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +252,7 @@ func TestRevocationAfterReloadWithoutRestart(t *testing.T) {
 func TestRollover(t *testing.T) {
 	dataDir, ref := freshPKI(t)
 	later := testNow.Add(24 * time.Hour)
-	issued, err := certs.IssueAuthority(dataDir, ref, "region:1082", certs.KeyP256, clock(later))
+	issued, err := certs.IssueAuthority(dataDir, ref, "region:1082", certs.KeyP256, clock.Fixed(later))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -319,7 +318,7 @@ func TestAuthenticateRefusals(t *testing.T) {
 				a.Certificates = append(a.Certificates, directory.CertificateBinding{Use: directory.UseSigning, CertificateUUID: id.CertificateUUID})
 			}
 		}
-		ca, _, _ := certs.OpenDevCA(dataDir, clock(testNow))
+		ca, _, _ := certs.OpenDevCA(dataDir, clock.Fixed(testNow))
 		bad, err := certs.NewStore(ca.StoreConfig(), dir)
 		if err != nil {
 			t.Fatal(err)
@@ -329,7 +328,7 @@ func TestAuthenticateRefusals(t *testing.T) {
 		}
 	})
 	t.Run("certificate without OCES3 identity", func(t *testing.T) {
-		ca, _, _ := certs.OpenDevCA(dataDir, clock(testNow))
+		ca, _, _ := certs.OpenDevCA(dataDir, clock.Fixed(testNow))
 		gw, err := os.ReadFile(filepath.Join(ca.Paths().Gateway(), "signing.cert.pem"))
 		if err != nil {
 			t.Fatal(err)
@@ -348,7 +347,7 @@ func TestAuthenticateRefusals(t *testing.T) {
 
 func TestKeyFilesArePrivate(t *testing.T) {
 	dataDir, _ := sharedPKI(t)
-	ca, _, _ := certs.OpenDevCA(dataDir, clock(testNow))
+	ca, _, _ := certs.OpenDevCA(dataDir, clock.Fixed(testNow))
 	p := filepath.Join(ca.Paths().Gateway(), "signing.key.pem")
 	if _, err := certs.ReadKeyFile(p); err != nil {
 		t.Fatal(err)
@@ -367,7 +366,7 @@ func BenchmarkInitDevPKI(b *testing.B) {
 	ref, _ := refdata.Load(refdata.Config{})
 	for b.Loop() {
 		dir := b.TempDir()
-		if _, err := certs.InitDevPKI(certs.InitOptions{DataDir: dir, Ref: ref}); err != nil {
+		if _, err := certs.InitDevPKI(certs.InitOptions{DataDir: dir, Ref: ref, Clock: clock.Fixed(testNow)}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -376,10 +375,10 @@ func BenchmarkInitDevPKI(b *testing.B) {
 func BenchmarkAuthenticate(b *testing.B) {
 	ref, _ := refdata.Load(refdata.Config{})
 	dir := b.TempDir()
-	if _, err := certs.InitDevPKI(certs.InitOptions{DataDir: dir, Ref: ref, RSA: func(directory.Authority) bool { return false }}); err != nil {
+	if _, err := certs.InitDevPKI(certs.InitOptions{DataDir: dir, Ref: ref, Clock: clock.Fixed(testNow), RSA: func(directory.Authority) bool { return false }}); err != nil {
 		b.Fatal(err)
 	}
-	ca, _, _ := certs.OpenDevCA(dir, nil)
+	ca, _, _ := certs.OpenDevCA(dir, clock.Fixed(testNow))
 	d, _ := directory.Load(ca.Paths().Directory(), ref)
 	st, _ := certs.NewStore(ca.StoreConfig(), d)
 	sc, _ := st.VerificationCertificates("municipality:0851")
@@ -395,8 +394,8 @@ func BenchmarkAuthenticate(b *testing.B) {
 // by the same store when the clock passes its end of validity.
 func TestChainCacheFollowsTheClock(t *testing.T) {
 	dataDir, ref := freshPKI(t)
-	now := testNow
-	ca, _, err := certs.OpenDevCA(dataDir, func() time.Time { return now })
+	clk := clock.NewFake(testNow)
+	ca, _, err := certs.OpenDevCA(dataDir, clk)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -417,8 +416,30 @@ func TestChainCacheFollowsTheClock(t *testing.T) {
 	if _, err := st.Authenticate(sc[0], nil, directory.UseSigning); err != nil {
 		t.Fatal(err)
 	}
-	now = sc[0].NotAfter.Add(time.Second)
+	clk.Set(sc[0].NotAfter.Add(time.Second))
 	if _, err := st.Authenticate(sc[0], nil, directory.UseSigning); !errors.Is(err, certs.ErrUntrustedChain) {
 		t.Fatalf("after expiry: %v, want ErrUntrustedChain", err)
+	}
+}
+
+// TestClockIsRequired: no part of the trust store or the development PKI
+// falls back to the wall clock.
+func TestClockIsRequired(t *testing.T) {
+	ref, err := refdata.Load(refdata.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := certs.NewStore(certs.Config{}, &directory.Directory{}); err == nil {
+		t.Error("NewStore accepted a Config without a Clock")
+	}
+	dir := t.TempDir()
+	if _, err := certs.InitDevPKI(certs.InitOptions{DataDir: dir, Ref: ref}); err == nil {
+		t.Error("InitDevPKI accepted options without a Clock")
+	}
+	if _, _, err := certs.OpenDevCA(dir, nil); err == nil {
+		t.Error("OpenDevCA accepted a nil clock")
+	}
+	if _, err := certs.IssueAuthority(dir, ref, "region:1082", certs.KeyP256, nil); err == nil {
+		t.Error("IssueAuthority accepted a nil clock")
 	}
 }

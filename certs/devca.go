@@ -21,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/psykosocial/exchange/internal/clock"
 	"github.com/psykosocial/exchange/internal/directory"
 	"github.com/psykosocial/exchange/internal/refdata"
 )
@@ -94,18 +95,20 @@ type DevCA struct {
 	root       *x509.Certificate
 	issuing    *x509.Certificate
 	issuingKey crypto.Signer
-	now        func() time.Time
+	clock      clock.Clock
 	rand       io.Reader
 }
 
 // OpenDevCA loads the development CA under dataDir, creating it when it
-// does not exist. created reports whether it was created now.
-func OpenDevCA(dataDir string, now func() time.Time) (ca *DevCA, created bool, err error) {
-	if now == nil {
-		now = time.Now
+// does not exist. created reports whether it was created now. clk (required)
+// dates what the CA creates, issues and revokes, and is the Clock of its
+// StoreConfig.
+func OpenDevCA(dataDir string, clk clock.Clock) (ca *DevCA, created bool, err error) {
+	if clk == nil {
+		return nil, false, errors.New("dev CA: no clock")
 	}
 	p := Paths{DataDir: dataDir}
-	ca = &DevCA{paths: p, now: now, rand: rand.Reader}
+	ca = &DevCA{paths: p, clock: clk, rand: rand.Reader}
 	for _, d := range []string{caDir, crlDir, certsDir, privateDir, gatewayDir} {
 		if err := os.MkdirAll(filepath.Join(dataDir, d), 0o700); err != nil {
 			return nil, false, fmt.Errorf("dev CA: %w", err)
@@ -128,7 +131,7 @@ func OpenDevCA(dataDir string, now func() time.Time) (ca *DevCA, created bool, e
 		}
 		return ca, false, nil
 	}
-	t := now()
+	t := clk.Now()
 	rootKey, err := ecdsa.GenerateKey(elliptic.P384(), ca.rand)
 	if err != nil {
 		return nil, false, err
@@ -214,7 +217,7 @@ func (ca *DevCA) StoreConfig() Config {
 		CertificatesDir: ca.paths.CertificatesDir(),
 		CRLDir:          ca.paths.CRLDir(),
 		RequireCRL:      true,
-		Now:             ca.now,
+		Clock:           ca.clock,
 	}
 }
 
@@ -309,7 +312,7 @@ func (ca *DevCA) IssueGateway() ([]Issued, error) {
 }
 
 func (ca *DevCA) leafTemplate(subject pkix.Name, use string, pub crypto.PublicKey) *x509.Certificate {
-	t := ca.now()
+	t := ca.clock.Now()
 	tmpl := &x509.Certificate{
 		SerialNumber:          randomSerial(ca.rand),
 		Subject:               subject,
@@ -416,7 +419,7 @@ func (ca *DevCA) Revoke(serial *big.Int, reason int) error {
 			return ca.WriteCRL()
 		}
 	}
-	r.Revoked = append(r.Revoked, revocationEntry{Serial: hex, At: ca.now().UTC().Truncate(time.Second), Reason: reason})
+	r.Revoked = append(r.Revoked, revocationEntry{Serial: hex, At: ca.clock.Now().UTC().Truncate(time.Second), Reason: reason})
 	if err := writeJSON(filepath.Join(ca.paths.DataDir, revokedFile), r); err != nil {
 		return err
 	}
@@ -431,7 +434,7 @@ func (ca *DevCA) WriteCRL() error {
 		return err
 	}
 	r.CRLNumber++
-	t := ca.now()
+	t := ca.clock.Now()
 	tmpl := &x509.RevocationList{
 		Number:     big.NewInt(r.CRLNumber),
 		ThisUpdate: t.Add(-time.Minute),

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"time"
 
+	"github.com/psykosocial/exchange/internal/clock"
 	"github.com/psykosocial/exchange/internal/directory"
 	"github.com/psykosocial/exchange/internal/keys"
 	"github.com/psykosocial/exchange/internal/refdata"
@@ -22,8 +23,9 @@ type InitOptions struct {
 	// certificates have) instead of P-256. Nil selects the first authority
 	// of each kind in directory order, so the RSA path is always exercised.
 	RSA func(a directory.Authority) bool
-	// Now is the clock; time.Now when nil.
-	Now func() time.Time
+	// Clock dates the certificates, the CRL and a generated directory.
+	// Required: InitDevPKI refuses a nil Clock.
+	Clock clock.Clock
 }
 
 // InitReport says what InitDevPKI did.
@@ -45,10 +47,10 @@ type InitReport struct {
 // whose bindings it writes into the directory. It is idempotent: a second
 // run issues nothing and only refreshes the CRL.
 func InitDevPKI(opts InitOptions) (*InitReport, error) {
-	if opts.Now == nil {
-		opts.Now = time.Now
+	if opts.Clock == nil {
+		return nil, errors.New("dev PKI: InitOptions.Clock is nil")
 	}
-	ca, created, err := OpenDevCA(opts.DataDir, opts.Now)
+	ca, created, err := OpenDevCA(opts.DataDir, opts.Clock)
 	if err != nil {
 		return nil, err
 	}
@@ -57,7 +59,7 @@ func InitDevPKI(opts InitOptions) (*InitReport, error) {
 	dir, err := directory.Load(dirPath, opts.Ref)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		dir = directory.Generate(opts.Ref, opts.Now().UTC().Truncate(time.Second))
+		dir = directory.Generate(opts.Ref, opts.Clock.Now().UTC().Truncate(time.Second))
 	case err != nil:
 		return nil, fmt.Errorf("dev PKI: %w", err)
 	}
@@ -95,7 +97,7 @@ func InitDevPKI(opts InitOptions) (*InitReport, error) {
 	// The rest of the gateway's development key set (journal checkpoint key,
 	// journal HMAC secret, data key-encryption key, RSA signing key) for the
 	// file key provider, next to the certificates the CA just issued.
-	if rep.GatewayKeys, err = keys.Generate(ca.Paths().Gateway()); err != nil {
+	if rep.GatewayKeys, err = keys.Generate(ca.Paths().Gateway(), opts.Clock); err != nil {
 		return nil, fmt.Errorf("dev PKI: %w", err)
 	}
 	if len(rep.Issued) > 0 {
@@ -112,9 +114,9 @@ func InitDevPKI(opts InitOptions) (*InitReport, error) {
 
 // IssueAuthority issues a new set of certificates for one authority of the
 // development PKI under dataDir and adds their bindings to its directory
-// (a rollover when it already has some).
-func IssueAuthority(dataDir string, ref *refdata.Data, authorityID string, kt KeyType, now func() time.Time) ([]Issued, error) {
-	ca, _, err := OpenDevCA(dataDir, now)
+// (a rollover when it already has some), dated by clk (required).
+func IssueAuthority(dataDir string, ref *refdata.Data, authorityID string, kt KeyType, clk clock.Clock) ([]Issued, error) {
+	ca, _, err := OpenDevCA(dataDir, clk)
 	if err != nil {
 		return nil, err
 	}

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/psykosocial/exchange/internal/clock"
 	"github.com/psykosocial/exchange/internal/directory"
 )
 
@@ -39,7 +40,8 @@ var (
 	ErrNoCertificate = errors.New("authority has no valid certificate for this use")
 )
 
-// Config configures a Store. Zero values are safe: no anchors trust nothing.
+// Config configures a Store. Zero values are safe (no anchors trust
+// nothing), except Clock, which is required.
 type Config struct {
 	// Roots are the trust anchors (root CA certificates).
 	Roots []*x509.Certificate
@@ -54,8 +56,9 @@ type Config struct {
 	// signed by that issuer and not past its NextUpdate, is loaded. Production
 	// sets it; a laptop without CRLs may not.
 	RequireCRL bool
-	// Now is the clock; time.Now when nil.
-	Now func() time.Time
+	// Clock is the time chains, CRLs and directory bindings are judged at.
+	// Required: NewStore refuses a nil Clock.
+	Clock clock.Clock
 }
 
 // Authenticated is the result of authenticating a certificate.
@@ -109,10 +112,11 @@ type registered struct {
 	id   Identity
 }
 
-// NewStore builds a store and loads the certificates and CRLs once.
+// NewStore builds a store and loads the certificates and CRLs once. It
+// refuses a Config without a Clock.
 func NewStore(cfg Config, dir *directory.Directory) (*Store, error) {
-	if cfg.Now == nil {
-		cfg.Now = time.Now
+	if cfg.Clock == nil {
+		return nil, errors.New("certs: Config.Clock is nil")
 	}
 	s := &Store{cfg: cfg, dir: dir, roots: x509.NewCertPool(), inter: x509.NewCertPool()}
 	for _, c := range cfg.Roots {
@@ -211,7 +215,7 @@ func (s *Store) loadCRL(path string) (*x509.RevocationList, *x509.Certificate, e
 // verifyChain checks cert against the anchors at the store's time and the
 // CRL of its issuer.
 func (s *Store) verifyChain(cert *x509.Certificate, extra []*x509.Certificate) error {
-	now := s.cfg.Now()
+	now := s.cfg.Clock.Now()
 	inter := s.inter
 	if len(extra) > 0 {
 		inter = s.inter.Clone()
@@ -341,7 +345,7 @@ func (s *Store) Authenticate(cert *x509.Certificate, extra []*x509.Certificate, 
 	if err != nil {
 		return Authenticated{}, err
 	}
-	now := s.cfg.Now()
+	now := s.cfg.Clock.Now()
 	var found []directory.Authority
 	for _, a := range s.dir.Authorities {
 		if !a.Valid.Contains(now) {
@@ -374,7 +378,7 @@ func (s *Store) Authenticate(cert *x509.Certificate, extra []*x509.Certificate, 
 // (by NotBefore), so during a rollover the first is the one to encrypt to
 // and all of them verify.
 func (s *Store) Certificates(authorityID, use string) ([]*x509.Certificate, error) {
-	now := s.cfg.Now()
+	now := s.cfg.Clock.Now()
 	a, ok := s.dir.ValidAt(authorityID, now)
 	if !ok {
 		return nil, fmt.Errorf("%w: %q", ErrUnknownAuthority, authorityID)

@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
+	"github.com/psykosocial/exchange/internal/clock"
 	"github.com/psykosocial/exchange/internal/keys"
 )
 
@@ -63,7 +65,7 @@ func ExampleNewFileProvider() {
 		panic(err)
 	}
 	defer os.RemoveAll(dir)
-	if _, err := keys.Generate(dir); err != nil {
+	if _, err := keys.Generate(dir, clock.Fixed(time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC))); err != nil {
 		panic(err)
 	}
 

@@ -22,7 +22,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/psykosocial/exchange/internal/clock"
 )
+
+// testNow is the pinned clock of the key tests.
+var testNow = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 
 // devDir is one Generate'd key directory shared by the tests that copy
 // it (RSA key generation is the slow part).
@@ -31,7 +37,7 @@ var devDir = sync.OnceValues(func() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	_, err = Generate(filepath.Join(dir, "keys"))
+	_, err = Generate(filepath.Join(dir, "keys"), clock.Fixed(testNow))
 	return filepath.Join(dir, "keys"), err
 })
 
@@ -107,7 +113,7 @@ func newP256(t *testing.T) *ecdsa.PrivateKey {
 
 func TestGenerateWritesAPrivateDevelopmentSet(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "keys")
-	created, err := Generate(dir)
+	created, err := Generate(dir, clock.Fixed(testNow))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,10 +147,26 @@ func TestGenerateWritesAPrivateDevelopmentSet(t *testing.T) {
 	if len(entries) != len(want) {
 		t.Errorf("%d files in the directory, want %d", len(entries), len(want))
 	}
+	// The self-signed TLS certificate is dated by the injected clock.
+	certPEM, err := os.ReadFile(filepath.Join(dir, FileTLSCertificate))
+	if err != nil {
+		t.Fatal(err)
+	}
+	blk, _ := pem.Decode(certPEM)
+	if blk == nil {
+		t.Fatal("no PEM block in the TLS certificate file")
+	}
+	cert, err := x509.ParseCertificate(blk.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cert.NotBefore.Equal(testNow.Add(-time.Hour)) || !cert.NotAfter.Equal(testNow.Add(devTLSValidity)) {
+		t.Errorf("TLS certificate valid %v to %v, want from an hour before %v", cert.NotBefore, cert.NotAfter, testNow)
+	}
 
 	// A second run writes nothing and changes nothing.
 	before, _ := os.ReadFile(filepath.Join(dir, FileSigningKey))
-	again, err := Generate(dir)
+	again, err := Generate(dir, clock.Fixed(testNow))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +182,7 @@ func TestGenerateWritesAPrivateDevelopmentSet(t *testing.T) {
 	if err := os.Remove(filepath.Join(dir, FileJournalKey)); err != nil {
 		t.Fatal(err)
 	}
-	again, err = Generate(dir)
+	again, err = Generate(dir, clock.Fixed(testNow))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,8 +190,11 @@ func TestGenerateWritesAPrivateDevelopmentSet(t *testing.T) {
 		t.Errorf("recreated %v, want only %s", again, FileJournalKey)
 	}
 
-	if _, err := Generate(""); err == nil {
+	if _, err := Generate("", clock.Fixed(testNow)); err == nil {
 		t.Error("Generate(\"\") succeeded")
+	}
+	if _, err := Generate(t.TempDir(), nil); !errors.Is(err, ErrNotConfigured) {
+		t.Errorf("Generate without a clock: %v, want ErrNotConfigured", err)
 	}
 }
 

@@ -19,6 +19,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/psykosocial/exchange/internal/clock"
 )
 
 // Generate writes a DEVELOPMENT key set into dir for a [FileProvider]:
@@ -27,15 +29,19 @@ import (
 // development CA issued). Keys are P-256 (signing, decryption, TLS),
 // RSA-3072 (RSA signing), Ed25519 (journal); the HMAC secret and the
 // key-encryption key are 32 random bytes. The TLS certificate it writes
-// when there is none is self-signed for localhost. Files are 0600, the
-// directory 0700. It returns the names of the files it wrote.
+// when there is none is self-signed for localhost and valid from clk's
+// now (less an hour). Files are 0600, the directory 0700. It returns the
+// names of the files it wrote. clk is required.
 //
 // It is for development and tests only ("gateway certs init"): the keys
 // lie unencrypted on disk and the TLS certificate is trusted by no one.
 // Production keys come from the operator's PKI or from Vault.
-func Generate(dir string) ([]string, error) {
+func Generate(dir string, clk clock.Clock) ([]string, error) {
 	if dir == "" {
 		return nil, fmt.Errorf("%w: Generate needs a directory", ErrNotConfigured)
+	}
+	if clk == nil {
+		return nil, fmt.Errorf("%w: Generate needs a clock", ErrNotConfigured)
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("keys: generate: %w", err)
@@ -108,7 +114,7 @@ func Generate(dir string) ([]string, error) {
 		if err != nil {
 			return created, fmt.Errorf("keys: generate TLS key: %w", err)
 		}
-		cert, err := selfSignedTLS(k, time.Now())
+		cert, err := selfSignedTLS(k, clk.Now())
 		if err != nil {
 			return created, err
 		}

@@ -19,10 +19,13 @@ import (
 	"time"
 
 	vault "github.com/hashicorp/vault/api"
+
+	"github.com/psykosocial/exchange/internal/clock"
 )
 
 // VaultConfig configures a [VaultProvider]. Zero values take the defaults
-// of withDefaults; Address and a token (Token or TokenFile) are required.
+// of withDefaults; Address, a token (Token or TokenFile) and Clock are
+// required.
 //
 // What the provider expects in Vault:
 //
@@ -92,6 +95,10 @@ type VaultConfig struct {
 	// TokenFilePoll is how often TokenFile is read again once the token
 	// can no longer be renewed. Default 10 s.
 	TokenFilePoll time.Duration
+	// Clock paces the reading of TokenFile. Required: clock.System() in
+	// the binary, a fake in tests. (The Vault client library's own
+	// renewal timers follow the wall clock, as Vault's TTLs do.)
+	Clock clock.Clock
 	// Logger receives what the provider does (paths and key names, never
 	// tokens or key material). Nil discards.
 	Logger *slog.Logger
@@ -142,6 +149,9 @@ func (c VaultConfig) validate() error {
 	}
 	if (c.Token == "") == (c.TokenFile == "") {
 		return fmt.Errorf("%w: set exactly one of VaultConfig.Token and VaultConfig.TokenFile", ErrNotConfigured)
+	}
+	if c.Clock == nil {
+		return fmt.Errorf("%w: VaultConfig.Clock is nil", ErrNotConfigured)
 	}
 	return nil
 }

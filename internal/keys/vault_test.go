@@ -21,8 +21,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/psykosocial/exchange/internal/clock"
 )
 
 func TestParseTransitSignature(t *testing.T) {
@@ -182,21 +185,23 @@ func TestParseTransitKey(t *testing.T) {
 }
 
 func TestVaultConfigValidation(t *testing.T) {
+	clk := clock.Fixed(testNow)
 	tests := []struct {
 		name string
 		cfg  VaultConfig
 		ok   bool
 	}{
-		{"https", VaultConfig{Address: "https://vault.example:8200", Token: "t"}, true},
-		{"http loopback", VaultConfig{Address: "http://127.0.0.1:8200", Token: "t"}, true},
-		{"http localhost", VaultConfig{Address: "http://localhost:8200", Token: "t"}, true},
-		{"http ::1", VaultConfig{Address: "http://[::1]:8200", Token: "t"}, true},
-		{"http remote", VaultConfig{Address: "http://vault.example:8200", Token: "t"}, false},
-		{"http private range", VaultConfig{Address: "http://10.0.0.5:8200", Token: "t"}, false},
-		{"no address", VaultConfig{Token: "t"}, false},
-		{"unix scheme", VaultConfig{Address: "unix:///run/vault.sock", Token: "t"}, false},
-		{"no token", VaultConfig{Address: "https://vault.example"}, false},
-		{"token and token file", VaultConfig{Address: "https://vault.example", Token: "t", TokenFile: "/x"}, false},
+		{"https", VaultConfig{Address: "https://vault.example:8200", Token: "t", Clock: clk}, true},
+		{"http loopback", VaultConfig{Address: "http://127.0.0.1:8200", Token: "t", Clock: clk}, true},
+		{"http localhost", VaultConfig{Address: "http://localhost:8200", Token: "t", Clock: clk}, true},
+		{"http ::1", VaultConfig{Address: "http://[::1]:8200", Token: "t", Clock: clk}, true},
+		{"http remote", VaultConfig{Address: "http://vault.example:8200", Token: "t", Clock: clk}, false},
+		{"http private range", VaultConfig{Address: "http://10.0.0.5:8200", Token: "t", Clock: clk}, false},
+		{"no address", VaultConfig{Token: "t", Clock: clk}, false},
+		{"unix scheme", VaultConfig{Address: "unix:///run/vault.sock", Token: "t", Clock: clk}, false},
+		{"no token", VaultConfig{Address: "https://vault.example", Clock: clk}, false},
+		{"token and token file", VaultConfig{Address: "https://vault.example", Token: "t", TokenFile: "/x", Clock: clk}, false},
+		{"no clock", VaultConfig{Address: "https://vault.example:8200", Token: "t"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -345,7 +350,7 @@ func TestVaultStartErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := NewVaultProvider(ctx, VaultConfig{Address: tt.addr, Token: "s.secret-token-value"})
+			p, err := NewVaultProvider(ctx, VaultConfig{Address: tt.addr, Token: "s.secret-token-value", Clock: clock.Fixed(testNow)})
 			if err == nil {
 				p.Close()
 				t.Fatal("started")
@@ -411,7 +416,7 @@ func TestTransitSignerRefusesForeignSignatures(t *testing.T) {
 				"PUT /v1/transit/sign/gateway-signing/sha2-256":  tt.sign,
 				"POST /v1/transit/sign/gateway-signing/sha2-256": tt.sign,
 			})
-			cfg := VaultConfig{Address: addr, Token: "t"}.withDefaults()
+			cfg := VaultConfig{Address: addr, Token: "t", Clock: clock.Fixed(testNow)}.withDefaults()
 			client, err := newVaultClient(cfg)
 			if err != nil {
 				t.Fatal(err)
@@ -433,5 +438,70 @@ func TestTransitSignerRefusesForeignSignatures(t *testing.T) {
 				t.Fatalf("err = %v, want ErrVault and no signature", err)
 			}
 		})
+	}
+}
+
+// TestTokenFilePollFollowsTheClock: once the token can no longer be
+// renewed, the token file is read again each TokenFilePoll of the injected
+// clock, not of the wall clock: with an hour's poll, advancing a fake clock
+// by an hour picks up the new token at once.
+func TestTokenFilePollFollowsTheClock(t *testing.T) {
+	const oldToken, newToken = "hvs.old-token", "hvs.new-token"
+	lookups := make(chan string, 4)
+	addr := startFake(t, map[string]func(http.ResponseWriter, *http.Request){
+		"GET /v1/auth/token/lookup-self": func(w http.ResponseWriter, r *http.Request) {
+			lookups <- r.Header.Get("X-Vault-Token")
+			reply(w, http.StatusOK, map[string]any{"data": map[string]any{"ttl": 3600, "renewable": false}})
+		},
+	})
+	file := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(file, []byte(oldToken+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fake := clock.NewFake(testNow)
+	cfg := VaultConfig{Address: addr, TokenFile: file, TokenFilePoll: time.Hour, Clock: fake}.withDefaults()
+	client, err := newVaultClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client.SetToken(oldToken)
+	p := &VaultProvider{cfg: cfg, client: client, log: cfg.Logger}
+
+	type result struct {
+		token string
+		ok    bool
+	}
+	done := make(chan result, 1)
+	go func() {
+		tok, _, ok := p.awaitNewToken(t.Context(), oldToken)
+		done <- result{tok, ok}
+	}()
+	if !fake.WaitPending(t.Context().Done(), 1) {
+		t.Fatal("awaitNewToken started no ticker on the injected clock")
+	}
+	// The agent writes the next token; nothing reads it until the poll is due.
+	if err := os.WriteFile(file, []byte(newToken+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fake.Advance(time.Hour - time.Second)
+	select {
+	case <-lookups:
+		t.Fatal("the token file was read before TokenFilePoll passed on the clock")
+	case r := <-done:
+		t.Fatalf("awaitNewToken returned %+v before TokenFilePoll passed on the clock", r)
+	default:
+	}
+	fake.Advance(time.Second)
+	if got := <-lookups; got != newToken {
+		t.Fatalf("looked up with token %q, want the file's new token", got)
+	}
+	if r := <-done; !r.ok || r.token != newToken {
+		t.Fatalf("awaitNewToken = %+v, want the new token", r)
+	}
+	if got := client.Token(); got != newToken {
+		t.Fatalf("client token %q, want the new token", got)
+	}
+	if n := fake.Pending(); n != 0 {
+		t.Fatalf("%d timers left pending: the ticker was not stopped", n)
 	}
 }

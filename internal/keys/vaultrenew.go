@@ -104,16 +104,17 @@ func (p *VaultProvider) watch(ctx context.Context, w *vault.LifetimeWatcher) {
 	}
 }
 
-// awaitNewToken reads TokenFile every TokenFilePoll until it holds a token
+// awaitNewToken reads TokenFile every TokenFilePoll (on the configured
+// clock) until it holds a token
 // other than old that Vault accepts, and switches the client to it.
 func (p *VaultProvider) awaitNewToken(ctx context.Context, old string) (string, *vault.Secret, bool) {
-	t := time.NewTicker(p.cfg.TokenFilePoll)
+	t := p.cfg.Clock.NewTicker(p.cfg.TokenFilePoll)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return "", nil, false
-		case <-t.C:
+		case <-t.C():
 		}
 		next, err := readTokenFile(p.cfg.TokenFile)
 		if err != nil {

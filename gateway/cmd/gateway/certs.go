@@ -40,8 +40,8 @@ func runCertsInit(_ context.Context, e *env, args []string) int {
 		fmt.Fprintln(e.stderr, "gateway certs init:", err)
 		return exitFailure
 	}
-	start := time.Now()
-	rep, err := certs.InitDevPKI(certs.InitOptions{DataDir: *data, Ref: ref})
+	start := e.clock.Now()
+	rep, err := certs.InitDevPKI(certs.InitOptions{DataDir: *data, Ref: ref, Clock: e.clock})
 	if err != nil {
 		fmt.Fprintln(e.stderr, "gateway certs init:", err)
 		return exitFailure
@@ -54,7 +54,7 @@ func runCertsInit(_ context.Context, e *env, args []string) int {
 		state = "already complete"
 	}
 	fmt.Fprintf(e.stdout, "DEVELOPMENT-ONLY PKI %s in %s: %d authorities, %d certificates issued in %s; CRL refreshed.\n",
-		state, *data, rep.Authorities, len(rep.Issued), time.Since(start).Round(time.Millisecond))
+		state, *data, rep.Authorities, len(rep.Issued), e.clock.Now().Sub(start).Round(time.Millisecond))
 	fmt.Fprintf(e.stdout, "Never trust its CA (%s/pki/ca/root.cert.pem) in production.\n", *data)
 	return exitOK
 }
@@ -80,7 +80,7 @@ func runCertsIssue(_ context.Context, e *env, args []string) int {
 	if *useRSA {
 		kt = certs.KeyRSA3072
 	}
-	issued, err := certs.IssueAuthority(*data, ref, fs.Arg(0), kt, time.Now)
+	issued, err := certs.IssueAuthority(*data, ref, fs.Arg(0), kt, e.clock)
 	if err != nil {
 		fmt.Fprintln(e.stderr, "gateway certs issue:", err)
 		if errors.Is(err, certs.ErrUnknownAuthority) {
@@ -109,7 +109,7 @@ func runCertsRevoke(_ context.Context, e *env, args []string) int {
 		fmt.Fprintln(e.stderr, "gateway certs revoke:", err)
 		return exitUsage
 	}
-	ca, created, err := certs.OpenDevCA(*data, time.Now)
+	ca, created, err := certs.OpenDevCA(*data, e.clock)
 	if err == nil && created {
 		err = fmt.Errorf("no development CA in %s (run certs init first)", *data)
 	}
