@@ -20,7 +20,9 @@
 //
 // # Decisions
 //
-// Evaluate returns one Decision per candidate and rule: a plain value the
+// Evaluate returns one Decision per candidate and rule (EvaluateRoute adds
+// a withheld decision, CheckRecipientNotConfigured, for every role whose
+// recipient cannot be addressed because its code is not configured): a plain value the
 // journal records as is (recipient, role, purpose, effect, rule id, policy
 // version, the consent clause that allowed it or the check that withheld
 // it, who gave the consent, the JSON Pointers disclosed and the fields a
@@ -41,7 +43,9 @@
 // record with the decisions for a new version and says which authority gets
 // a correction, which a withdrawal notice (and must delete), which a first
 // delivery and which nothing; ReconcileWithdrawal does the same for a
-// withdrawn record.
+// withdrawn record. An authority that has ceased since it received the
+// record (the 2027 region merger) is replaced by its successor, which holds
+// its records (Successions, Transfer).
 //
 // Time is always passed in; the package never reads the clock.
 package consent
