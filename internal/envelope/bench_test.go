@@ -49,7 +49,7 @@ func BenchmarkOpen(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			o, err := NewOpener(OpenerConfig{DecryptionKeys: []DecryptionKey{w.dec}, Senders: w.trust, Replay: nopReplay{}, Now: w.clock.Now})
+			o, err := NewOpener(OpenerConfig{DecryptionKeys: []DecryptionKey{w.dec}, Senders: w.trust, Replay: nopReplay{}, Clock: w.clock})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -66,7 +66,7 @@ func BenchmarkOpen(b *testing.B) {
 
 func BenchmarkMemoryReplayCacheSeen(b *testing.B) {
 	clock := newClock()
-	c, err := NewMemoryReplayCache(MemoryReplayCacheConfig{Now: clock.Now, MaxEntries: 1 << 30, MaxPerIssuer: 1 << 30})
+	c, err := NewMemoryReplayCache(MemoryReplayCacheConfig{Clock: clock, MaxEntries: 1 << 30, MaxPerIssuer: 1 << 30})
 	if err != nil {
 		b.Fatal(err)
 	}

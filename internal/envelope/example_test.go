@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/psykosocial/exchange/internal/clock"
 	"github.com/psykosocial/exchange/internal/envelope"
 )
 
@@ -22,14 +23,14 @@ func (p pinned) VerificationKeys(_ context.Context, id string) ([]envelope.Verif
 // knowing from mTLS that region:1081 sent it.
 func Example() {
 	ctx := context.Background()
-	now := func() time.Time { return time.Date(2026, 11, 25, 13, 30, 0, 0, time.UTC) }
+	clk := clock.Fixed(time.Date(2026, 11, 25, 13, 30, 0, 0, time.UTC))
 
 	regionPriv, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	gatewayPriv, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	regionKey, _ := envelope.NewSigningKey(regionPriv, "")
 	gatewayDec, _ := envelope.NewDecryptionKey(gatewayPriv, "")
 
-	sealer, _ := envelope.NewSealer(envelope.SealerConfig{Issuer: "region:1081", Key: regionKey, Now: now})
+	sealer, _ := envelope.NewSealer(envelope.SealerConfig{Issuer: "region:1081", Key: regionKey, Clock: clk})
 	sealed, err := sealer.Seal(ctx, envelope.Message{
 		Kind:        envelope.KindRegistration,
 		ContentType: envelope.ContentTypeRegion,
@@ -42,12 +43,12 @@ func Example() {
 		return
 	}
 
-	replay, _ := envelope.NewMemoryReplayCache(envelope.MemoryReplayCacheConfig{Now: now})
+	replay, _ := envelope.NewMemoryReplayCache(envelope.MemoryReplayCacheConfig{Clock: clk})
 	opener, _ := envelope.NewOpener(envelope.OpenerConfig{
 		DecryptionKeys: []envelope.DecryptionKey{gatewayDec},
 		Senders:        pinned{"region:1081": {regionKey.VerificationKey()}},
 		Replay:         replay,
-		Now:            now,
+		Clock:          clk,
 	})
 	expect := envelope.Expect{
 		Sender:      "region:1081", // the mTLS identity

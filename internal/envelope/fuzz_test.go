@@ -47,11 +47,11 @@ func FuzzOpen(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, env []byte) {
-		replay, err := NewMemoryReplayCache(MemoryReplayCacheConfig{Now: w.clock.Now})
+		replay, err := NewMemoryReplayCache(MemoryReplayCacheConfig{Clock: w.clock})
 		if err != nil {
 			t.Fatal(err)
 		}
-		o, err := NewOpener(OpenerConfig{DecryptionKeys: []DecryptionKey{w.dec}, Senders: w.trust, Replay: replay, Now: w.clock.Now})
+		o, err := NewOpener(OpenerConfig{DecryptionKeys: []DecryptionKey{w.dec}, Senders: w.trust, Replay: replay, Clock: w.clock})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -22,6 +22,8 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	josecipher "github.com/go-jose/go-jose/v4/cipher"
+
+	"github.com/psykosocial/exchange/internal/clock"
 )
 
 // Authority ids of the test world: region:1081 sends to the gateway.
@@ -35,25 +37,8 @@ const (
 // t0 is the fake clock's start.
 var t0 = time.Date(2026, 11, 25, 13, 30, 0, 0, time.UTC)
 
-// fakeClock is the injected clock of every test.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock() *fakeClock { return &fakeClock{now: t0} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+// newClock is the injected clock of every test, at t0.
+func newClock() *clock.Fake { return clock.NewFake(t0) }
 
 // trustStore is a SenderKeys of fixed keys.
 type trustStore map[string][]VerificationKey
@@ -120,7 +105,7 @@ func suites(t testing.TB) []*suite { return []*suite{ecSuite(t), rsaSuite(t)} }
 type world struct {
 	t         testing.TB
 	s         *suite
-	clock     *fakeClock
+	clock     *clock.Fake
 	senderKey *SigningKey
 	strangerK *SigningKey
 	gateway   *SigningKey
@@ -153,13 +138,13 @@ func newWorld(t testing.TB, s *suite) *world {
 		stranger:  {w.strangerK.VerificationKey()},
 		GatewayID: {w.gateway.VerificationKey()},
 	}
-	if w.replay, err = NewMemoryReplayCache(MemoryReplayCacheConfig{Now: w.clock.Now}); err != nil {
+	if w.replay, err = NewMemoryReplayCache(MemoryReplayCacheConfig{Clock: w.clock}); err != nil {
 		t.Fatal(err)
 	}
-	if w.opener, err = NewOpener(OpenerConfig{DecryptionKeys: []DecryptionKey{w.dec}, Senders: w.trust, Replay: w.replay, Now: w.clock.Now}); err != nil {
+	if w.opener, err = NewOpener(OpenerConfig{DecryptionKeys: []DecryptionKey{w.dec}, Senders: w.trust, Replay: w.replay, Clock: w.clock}); err != nil {
 		t.Fatal(err)
 	}
-	if w.sealer, err = NewSealer(SealerConfig{Issuer: sender, Key: w.senderKey, Now: w.clock.Now}); err != nil {
+	if w.sealer, err = NewSealer(SealerConfig{Issuer: sender, Key: w.senderKey, Clock: w.clock}); err != nil {
 		t.Fatal(err)
 	}
 	w.expect = Expect{Sender: sender, Recipient: recipient, Kinds: []Kind{KindRegistration, KindWithdrawal}, ContentType: ContentTypeRegion}

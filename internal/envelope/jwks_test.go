@@ -129,11 +129,11 @@ func TestSigningKeyRotation(t *testing.T) {
 	fresh, _ := NewSigningKey(mustEC(t), "")
 	gwDec, _ := NewDecryptionKey(mustEC(t), "")
 	munDec, _ := NewDecryptionKey(mustEC(t), "")
-	replay, _ := NewMemoryReplayCache(MemoryReplayCacheConfig{Now: clock.Now})
+	replay, _ := NewMemoryReplayCache(MemoryReplayCacheConfig{Clock: clock})
 	exp := Expect{Sender: GatewayID, Recipient: bystander, Kinds: []Kind{KindRegistration}, ContentType: ContentTypeCommon}
 
 	seal := func(k *SigningKey) []byte {
-		s, err := NewSealer(SealerConfig{Issuer: GatewayID, Key: k, Now: clock.Now})
+		s, err := NewSealer(SealerConfig{Issuer: GatewayID, Key: k, Clock: clock})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -154,7 +154,7 @@ func TestSigningKeyRotation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		o, err := NewOpener(OpenerConfig{DecryptionKeys: []DecryptionKey{munDec}, Senders: trustStore{GatewayID: sig}, Replay: replay, Now: clock.Now})
+		o, err := NewOpener(OpenerConfig{DecryptionKeys: []DecryptionKey{munDec}, Senders: trustStore{GatewayID: sig}, Replay: replay, Clock: clock})
 		if err != nil {
 			t.Fatal(err)
 		}

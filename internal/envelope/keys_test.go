@@ -157,11 +157,11 @@ func TestOpaqueSigningKeyAndDecrypter(t *testing.T) {
 		t.Error("the same key has another thumbprint behind a crypto.Decrypter")
 	}
 	w.trust[GatewayID] = []VerificationKey{vault.VerificationKey()}
-	sealer, err := NewSealer(SealerConfig{Issuer: GatewayID, Key: vault, Now: w.clock.Now})
+	sealer, err := NewSealer(SealerConfig{Issuer: GatewayID, Key: vault, Clock: w.clock})
 	if err != nil {
 		t.Fatal(err)
 	}
-	opener, err := NewOpener(OpenerConfig{DecryptionKeys: []DecryptionKey{dec}, Senders: w.trust, Replay: w.replay, Now: w.clock.Now})
+	opener, err := NewOpener(OpenerConfig{DecryptionKeys: []DecryptionKey{dec}, Senders: w.trust, Replay: w.replay, Clock: w.clock})
 	if err != nil {
 		t.Fatal(err)
 	}

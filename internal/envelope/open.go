@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+
+	"github.com/psykosocial/exchange/internal/clock"
 )
 
 // SenderKeys gives the pinned verification keys of an authority: the trust
@@ -43,8 +45,9 @@ type OpenerConfig struct {
 	Replay ReplayCache
 	// Leeway is the tolerated clock skew; 0 means DefaultLeeway. At most 5 minutes.
 	Leeway time.Duration
-	// Now is the clock; time.Now when nil.
-	Now func() time.Time
+	// Clock is the time iat and exp are judged at. Required: NewOpener
+	// refuses a nil Clock.
+	Clock clock.Clock
 }
 
 // Opener opens envelopes and verifies receipts addressed to one recipient
@@ -55,7 +58,7 @@ type Opener struct {
 	senders SenderKeys
 	replay  ReplayCache
 	leeway  time.Duration
-	now     func() time.Time
+	clock   clock.Clock
 }
 
 // NewOpener validates cfg and returns an Opener.
@@ -76,18 +79,18 @@ func NewOpener(cfg OpenerConfig) (*Opener, error) {
 	if cfg.Leeway < 0 || cfg.Leeway > maxLeeway {
 		return nil, fmt.Errorf("envelope: leeway %s is not within [0, %s]", cfg.Leeway, maxLeeway)
 	}
+	if cfg.Clock == nil {
+		return nil, errors.New("envelope: OpenerConfig.Clock is nil")
+	}
 	o := &Opener{
 		keys:    slices.Clone(cfg.DecryptionKeys),
 		senders: cfg.Senders,
 		replay:  cfg.Replay,
 		leeway:  cfg.Leeway,
-		now:     cfg.Now,
+		clock:   cfg.Clock,
 	}
 	if o.leeway == 0 {
 		o.leeway = DefaultLeeway
-	}
-	if o.now == nil {
-		o.now = time.Now
 	}
 	return o, nil
 }
@@ -234,7 +237,7 @@ func (o *Opener) Open(ctx context.Context, envelope []byte, want Expect) (*Opene
 	if oerr != nil {
 		return nil, oerr
 	}
-	if oerr := checkTimes(iat, expires, o.now(), o.leeway); oerr != nil {
+	if oerr := checkTimes(iat, expires, o.clock.Now(), o.leeway); oerr != nil {
 		return nil, oerr
 	}
 	if !ValidMessageID(h.Jti) {
@@ -295,7 +298,7 @@ func (o *Opener) OpenXML(ctx context.Context, envelope []byte, want Expect) (*Op
 	if oerr != nil {
 		return nil, oerr
 	}
-	if oerr := checkTimes(iat, expires, o.now(), o.leeway); oerr != nil {
+	if oerr := checkTimes(iat, expires, o.clock.Now(), o.leeway); oerr != nil {
 		return nil, oerr
 	}
 	if !ValidMessageID(h.Jti) {

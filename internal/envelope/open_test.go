@@ -492,7 +492,7 @@ func TestOpenDecryptionKeyRollover(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opener, err := NewOpener(OpenerConfig{DecryptionKeys: []DecryptionKey{w.dec, previous}, Senders: w.trust, Replay: w.replay, Now: w.clock.Now})
+	opener, err := NewOpener(OpenerConfig{DecryptionKeys: []DecryptionKey{w.dec, previous}, Senders: w.trust, Replay: w.replay, Clock: w.clock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -542,7 +542,7 @@ func TestOpenTrustStoreFailures(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			o, err := NewOpener(OpenerConfig{DecryptionKeys: []DecryptionKey{w.dec}, Senders: c.keys, Replay: w.replay, Now: w.clock.Now})
+			o, err := NewOpener(OpenerConfig{DecryptionKeys: []DecryptionKey{w.dec}, Senders: c.keys, Replay: w.replay, Clock: w.clock})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -584,11 +584,11 @@ func TestProvenance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sealer, err := NewSealer(SealerConfig{Issuer: GatewayID, Key: gw.gateway, Now: gw.clock.Now})
+	sealer, err := NewSealer(SealerConfig{Issuer: GatewayID, Key: gw.gateway, Clock: gw.clock})
 	if err != nil {
 		t.Fatal(err)
 	}
-	mun, err := NewOpener(OpenerConfig{DecryptionKeys: []DecryptionKey{munDec}, Senders: gw.trust, Replay: gw.replay, Now: gw.clock.Now})
+	mun, err := NewOpener(OpenerConfig{DecryptionKeys: []DecryptionKey{munDec}, Senders: gw.trust, Replay: gw.replay, Clock: gw.clock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -665,4 +665,19 @@ func otherPrivate(w *world) any {
 		return w.s.stranger
 	}
 	return mustEC(w.t)
+}
+
+// TestConstructorsRequireAClock: no part of the envelope falls back to the
+// wall clock.
+func TestConstructorsRequireAClock(t *testing.T) {
+	w := newWorld(t, ecSuite(t))
+	if _, err := NewSealer(SealerConfig{Issuer: sender, Key: w.senderKey}); err == nil {
+		t.Error("NewSealer accepted a config without a Clock")
+	}
+	if _, err := NewOpener(OpenerConfig{DecryptionKeys: []DecryptionKey{w.dec}, Senders: w.trust, Replay: w.replay}); err == nil {
+		t.Error("NewOpener accepted a config without a Clock")
+	}
+	if _, err := NewMemoryReplayCache(MemoryReplayCacheConfig{}); err == nil {
+		t.Error("NewMemoryReplayCache accepted a config without a Clock")
+	}
 }

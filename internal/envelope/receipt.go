@@ -170,7 +170,7 @@ func (s *Sealer) SignReceipt(ctx context.Context, r Receipt) ([]byte, Receipt, e
 		return nil, Receipt{}, errors.New("envelope: a receipt is signed by the message's recipient: Receipt.Recipient must be the Sealer's issuer")
 	}
 	if r.Time.IsZero() {
-		r.Time = s.now().UTC().Truncate(time.Second)
+		r.Time = s.clock.Now().UTC().Truncate(time.Second)
 	}
 	payload, err := r.MarshalCanonical()
 	if err != nil {
@@ -243,7 +243,7 @@ func (o *Opener) VerifyReceipt(ctx context.Context, token []byte, signer string)
 	if oerr != nil {
 		return nil, oerr
 	}
-	if iat.After(o.now().Add(o.leeway)) {
+	if iat.After(o.clock.Now().Add(o.leeway)) {
 		return nil, refusef(CheckIssuedAt, ErrNotYetValid, "iat is later than now plus the leeway")
 	}
 	if !ValidMessageID(h.Jti) {

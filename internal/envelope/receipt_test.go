@@ -93,7 +93,7 @@ func TestSignVerifyReceipt(t *testing.T) {
 		t.Run(s.name, func(t *testing.T) {
 			w := newWorld(t, s)
 			// The gateway answers region:1081's message with a signed 202.
-			gw, err := NewSealer(SealerConfig{Issuer: GatewayID, Key: w.gateway, Now: w.clock.Now})
+			gw, err := NewSealer(SealerConfig{Issuer: GatewayID, Key: w.gateway, Clock: w.clock})
 			if err != nil {
 				t.Fatal(err)
 			}

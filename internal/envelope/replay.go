@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/psykosocial/exchange/internal/clock"
 )
 
 // ErrReplayCacheFull is returned by MemoryReplayCache.Seen when remembering
@@ -25,8 +27,9 @@ type MemoryReplayCacheConfig struct {
 	// MaxPerIssuer bounds the ids remembered for one issuer; 0 means about
 	// half a million.
 	MaxPerIssuer int
-	// Now is the clock; time.Now when nil.
-	Now func() time.Time
+	// Clock tells when remembered ids have expired. Required:
+	// NewMemoryReplayCache refuses a nil Clock.
+	Clock clock.Clock
 }
 
 // MemoryReplayCache is a ReplayCache in memory, for one gateway process
@@ -36,7 +39,7 @@ type MemoryReplayCache struct {
 	leeway       time.Duration
 	maxEntries   int
 	maxPerIssuer int
-	now          func() time.Time
+	clock        clock.Clock
 
 	mu        sync.Mutex
 	until     map[replayKey]time.Time
@@ -53,11 +56,14 @@ func NewMemoryReplayCache(cfg MemoryReplayCacheConfig) (*MemoryReplayCache, erro
 	if cfg.Leeway < 0 || cfg.Leeway > maxLeeway || cfg.MaxEntries < 0 || cfg.MaxPerIssuer < 0 {
 		return nil, errors.New("envelope: MemoryReplayCacheConfig: negative bound or leeway beyond 5 minutes")
 	}
+	if cfg.Clock == nil {
+		return nil, errors.New("envelope: MemoryReplayCacheConfig.Clock is nil")
+	}
 	c := &MemoryReplayCache{
 		leeway:       cfg.Leeway,
 		maxEntries:   cfg.MaxEntries,
 		maxPerIssuer: cfg.MaxPerIssuer,
-		now:          cfg.Now,
+		clock:        cfg.Clock,
 		until:        map[replayKey]time.Time{},
 		perIssuer:    map[string]int{},
 	}
@@ -70,9 +76,6 @@ func NewMemoryReplayCache(cfg MemoryReplayCacheConfig) (*MemoryReplayCache, erro
 	if c.maxPerIssuer == 0 {
 		c.maxPerIssuer = defaultReplayMaxPerIssuer
 	}
-	if c.now == nil {
-		c.now = time.Now
-	}
 	return c, nil
 }
 
@@ -81,7 +84,7 @@ func (c *MemoryReplayCache) Seen(ctx context.Context, issuer, jti string, exp ti
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
-	now := c.now()
+	now := c.clock.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.sweep(now)
@@ -104,7 +107,7 @@ func (c *MemoryReplayCache) Seen(ctx context.Context, issuer, jti string, exp ti
 
 // Len returns the number of ids remembered, after sweeping expired ones.
 func (c *MemoryReplayCache) Len() int {
-	now := c.now()
+	now := c.clock.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.sweep(now)

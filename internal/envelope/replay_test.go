@@ -12,7 +12,7 @@ import (
 
 func TestMemoryReplayCache(t *testing.T) {
 	clock := newClock()
-	c, err := NewMemoryReplayCache(MemoryReplayCacheConfig{Now: clock.Now, MaxEntries: 5, MaxPerIssuer: 3})
+	c, err := NewMemoryReplayCache(MemoryReplayCacheConfig{Clock: clock, MaxEntries: 5, MaxPerIssuer: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +51,7 @@ func TestMemoryReplayCache(t *testing.T) {
 }
 
 func TestMemoryReplayCacheConcurrent(t *testing.T) {
-	c, err := NewMemoryReplayCache(MemoryReplayCacheConfig{Now: newClock().Now})
+	c, err := NewMemoryReplayCache(MemoryReplayCacheConfig{Clock: newClock()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func TestMemoryReplayCacheConcurrent(t *testing.T) {
 
 func TestMemoryReplayCacheSweepsInOrder(t *testing.T) {
 	clock := newClock()
-	c, err := NewMemoryReplayCache(MemoryReplayCacheConfig{Now: clock.Now, Leeway: time.Second})
+	c, err := NewMemoryReplayCache(MemoryReplayCacheConfig{Clock: clock, Leeway: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,11 +99,11 @@ func TestMemoryReplayCacheSweepsInOrder(t *testing.T) {
 
 func TestOpenFailsClosedWhenTheReplayCacheIsFull(t *testing.T) {
 	w := newWorld(t, ecSuite(t))
-	full, err := NewMemoryReplayCache(MemoryReplayCacheConfig{Now: w.clock.Now, MaxEntries: 1})
+	full, err := NewMemoryReplayCache(MemoryReplayCacheConfig{Clock: w.clock, MaxEntries: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	o, err := NewOpener(OpenerConfig{DecryptionKeys: []DecryptionKey{w.dec}, Senders: w.trust, Replay: full, Now: w.clock.Now})
+	o, err := NewOpener(OpenerConfig{DecryptionKeys: []DecryptionKey{w.dec}, Senders: w.trust, Replay: full, Clock: w.clock})
 	if err != nil {
 		t.Fatal(err)
 	}

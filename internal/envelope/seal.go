@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+
+	"github.com/psykosocial/exchange/internal/clock"
 )
 
 // SealerConfig configures a Sealer.
@@ -20,8 +22,9 @@ type SealerConfig struct {
 	Key *SigningKey
 	// Lifetime is exp - iat of sealed messages; 0 means 2 minutes. At most MaxLifetime.
 	Lifetime time.Duration
-	// Now is the clock; time.Now when nil.
-	Now func() time.Time
+	// Clock gives iat (and exp) of sealed messages and receipts' times.
+	// Required: NewSealer refuses a nil Clock.
+	Clock clock.Clock
 	// Rand is the source of message ids; crypto/rand when nil. (Keys and
 	// nonces always come from crypto/rand inside go-jose and crypto.)
 	Rand io.Reader
@@ -32,7 +35,7 @@ type Sealer struct {
 	issuer   string
 	key      *SigningKey
 	lifetime time.Duration
-	now      func() time.Time
+	clock    clock.Clock
 	rand     io.Reader
 }
 
@@ -44,12 +47,12 @@ func NewSealer(cfg SealerConfig) (*Sealer, error) {
 	if cfg.Lifetime < 0 || cfg.Lifetime > MaxLifetime {
 		return nil, fmt.Errorf("envelope: lifetime %s is not within (0, %s]", cfg.Lifetime, MaxLifetime)
 	}
-	s := &Sealer{issuer: cfg.Issuer, key: cfg.Key, lifetime: cfg.Lifetime, now: cfg.Now, rand: cfg.Rand}
+	if cfg.Clock == nil {
+		return nil, errors.New("envelope: SealerConfig.Clock is nil")
+	}
+	s := &Sealer{issuer: cfg.Issuer, key: cfg.Key, lifetime: cfg.Lifetime, clock: cfg.Clock, rand: cfg.Rand}
 	if s.lifetime == 0 {
 		s.lifetime = defaultLifetime
-	}
-	if s.now == nil {
-		s.now = time.Now
 	}
 	if s.rand == nil {
 		s.rand = rand.Reader
@@ -198,7 +201,7 @@ func (s *Sealer) header(m Message) (*Header, error) {
 	} else if !ValidMessageID(id) {
 		return nil, errors.New("envelope: Message.ID is not a lower-case UUID")
 	}
-	iat := s.now().UTC().Truncate(time.Second)
+	iat := s.clock.Now().UTC().Truncate(time.Second)
 	return &Header{
 		ContentType: m.ContentType,
 		Issuer:      s.issuer,

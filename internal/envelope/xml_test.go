@@ -14,7 +14,7 @@ const xmlDoc = `<?xml version="1.0" encoding="UTF-8"?><Registration xmlns="urn:p
 func xmlWorld(t *testing.T, s *suite) (*world, *Sealer, Expect) {
 	t.Helper()
 	w := newWorld(t, s)
-	sealer, err := NewSealer(SealerConfig{Issuer: bystander, Now: w.clock.Now})
+	sealer, err := NewSealer(SealerConfig{Issuer: bystander, Clock: w.clock})
 	if err != nil {
 		t.Fatal(err)
 	}
