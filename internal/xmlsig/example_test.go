@@ -10,6 +10,7 @@ import (
 	"math/big"
 	"time"
 
+	"github.com/psykosocial/exchange/internal/clock"
 	"github.com/psykosocial/exchange/internal/xmlsig"
 )
 
@@ -34,7 +35,11 @@ func Example() {
 		return
 	}
 
-	v := &xmlsig.Verifier{Now: func() time.Time { return time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC) }}
+	v, err := xmlsig.NewVerifier(xmlsig.VerifierConfig{Clock: clock.Fixed(time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC))})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	got, err := v.Verify(signed, []*x509.Certificate{cert})
 	if err != nil {
 		fmt.Println(err)
@@ -43,7 +48,7 @@ func Example() {
 	fmt.Println(got.Element.Tag, got.Element.SelectAttrValue("ID", ""), got.Element.SelectElement("Sender").Text())
 	fmt.Println(got.Certificate.Subject.CommonName)
 
-	late := &xmlsig.Verifier{Now: func() time.Time { return time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC) }}
+	late, _ := xmlsig.NewVerifier(xmlsig.VerifierConfig{Clock: clock.Fixed(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))})
 	_, err = late.Verify(signed, []*x509.Certificate{cert})
 	fmt.Println(err)
 	// Output:

@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"github.com/beevik/etree"
+
+	"github.com/psykosocial/exchange/internal/clock"
 )
 
 // The test PKI is derived from fixed labels, not from randomness, so that
@@ -363,4 +365,15 @@ func TestPKIIsDeterministic(t *testing.T) {
 	if !strings.Contains(first.rsa.cert.Subject.SerialNumber, "UI:DK-O:G:") {
 		t.Errorf("subject serialNumber %q is not OCES3-shaped", first.rsa.cert.Subject.SerialNumber)
 	}
+}
+
+// testVerifier is a Verifier with the default limits whose clock stands
+// still at now.
+func testVerifier(t testing.TB, now time.Time) *Verifier {
+	t.Helper()
+	v, err := NewVerifier(VerifierConfig{Clock: clock.Fixed(now)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }

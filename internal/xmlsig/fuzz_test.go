@@ -4,7 +4,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"testing"
-	"time"
 
 	"github.com/psykosocial/exchange/internal/xmlsafe"
 )
@@ -39,7 +38,7 @@ func FuzzVerify(f *testing.F) {
 		f.Fatal(err)
 	}
 	pinned := []*x509.Certificate{pk.rsa.cert, pk.ec.cert, pk.ecNext.cert}
-	v := &Verifier{Now: func() time.Time { return testNow }}
+	v := testVerifier(f, testNow)
 
 	f.Fuzz(func(t *testing.T, doc []byte) {
 		got, err := v.Verify(doc, pinned)

@@ -119,7 +119,7 @@ func TestVerifyAcceptsXmlsec1Signatures(t *testing.T) {
 	} {
 		t.Run(tc.a.name, func(t *testing.T) {
 			doc := xmlsecSign(t, tc.a, xmlsecTemplate(t, tc.method, tc.defaultNS))
-			v := &Verifier{Now: func() time.Time { return testNow }}
+			v := testVerifier(t, testNow)
 			got, err := v.Verify(doc, []*x509.Certificate{tc.a.cert})
 			if err != nil {
 				t.Fatalf("Verify refuses a document signed by xmlsec1: %v\n%s", err, doc)

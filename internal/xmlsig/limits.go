@@ -5,8 +5,8 @@ import "github.com/psykosocial/exchange/internal/xmlsafe"
 // Limits of this package. Each bounds attacker-controlled work or size, or
 // keeps weak keys out; the reason is on the line.
 const (
-	// DefaultMaxBytes bounds a document Verify reads when Verifier.Limits
-	// sets no MaxBytes: the largest XML payload an envelope carries
+	// DefaultMaxBytes bounds a document Verify reads when
+	// VerifierConfig.Limits sets no MaxBytes: the largest XML payload an envelope carries
 	// (envelope.MaxPayloadBytes).
 	DefaultMaxBytes = 4 << 20
 

@@ -13,7 +13,6 @@ import (
 	"io"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/beevik/etree"
 	dsig "github.com/russellhaering/goxmldsig"
@@ -107,7 +106,7 @@ func TestSignDoesNotModifyItsInput(t *testing.T) {
 // Verify returns the same content.
 func TestSignRoundTrip(t *testing.T) {
 	pk := testPKI(t)
-	v := &Verifier{Now: func() time.Time { return testNow }}
+	v := testVerifier(t, testNow)
 	for _, tc := range []struct{ name, doc string }{
 		{"sample", string(sampleDoc("d1"))},
 		{"no declaration", `<Doc xmlns="urn:test:xmlsig" ID="d1"><A>x</A></Doc>`},

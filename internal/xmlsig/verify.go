@@ -11,20 +11,43 @@ import (
 	"github.com/beevik/etree"
 	dsig "github.com/russellhaering/goxmldsig"
 
+	"github.com/psykosocial/exchange/internal/clock"
 	"github.com/psykosocial/exchange/internal/xmlsafe"
 )
 
-// Verifier verifies the signatures of XML authorities' documents. The zero
-// value (and a nil *Verifier) uses time.Now and the default limits; a
-// Verifier is safe for concurrent use.
-type Verifier struct {
-	// Now is the clock certificates must be valid at; nil means time.Now.
-	Now func() time.Time
+// VerifierConfig configures a Verifier.
+type VerifierConfig struct {
+	// Clock is the time the signer's certificate must be valid at; it is
+	// also the clock goxmldsig's own validation context is given. Required:
+	// NewVerifier refuses a nil Clock.
+	Clock clock.Clock
 	// Limits bound the document before it is parsed (internal/xmlsafe).
 	// Zero fields take xmlsafe's defaults, except MaxBytes, which defaults
 	// to DefaultMaxBytes. Callers that know the sender's format pass its
 	// limits (a police list needs more elements than xmlsafe's default).
 	Limits xmlsafe.Limits
+}
+
+// Verifier verifies the signatures of XML authorities' documents. Make one
+// with NewVerifier; it is safe for concurrent use.
+type Verifier struct {
+	clock  clock.Clock
+	limits xmlsafe.Limits
+}
+
+// errNoVerifier is returned by Verify on a Verifier not made by NewVerifier.
+var errNoVerifier = errors.New("xmlsig: the Verifier was not made by NewVerifier")
+
+// NewVerifier validates cfg and returns a Verifier.
+func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
+	if cfg.Clock == nil {
+		return nil, errors.New("xmlsig: VerifierConfig.Clock is nil")
+	}
+	v := &Verifier{clock: cfg.Clock, limits: cfg.Limits}
+	if v.limits.MaxBytes == 0 {
+		v.limits.MaxBytes = DefaultMaxBytes
+	}
+	return v, nil
 }
 
 // Verified is a document whose signature verified.
@@ -61,15 +84,14 @@ func (v *Verified) Bytes() ([]byte, error) {
 // in the order of the package comment, and returns the signed element. A
 // refusal is a *VerifyError naming the check that failed and wrapping one
 // of the sentinel errors; a nil error always comes with a non-nil
-// *Verified whose Element and Certificate are set.
+// *Verified whose Element and Certificate are set. A Verifier not made by
+// NewVerifier (nil, or the zero value) verifies nothing: it returns an
+// error that is not a *VerifyError.
 func (v *Verifier) Verify(data []byte, pinned []*x509.Certificate) (*Verified, error) {
-	if v == nil {
-		v = &Verifier{}
+	if v == nil || v.clock == nil {
+		return nil, errNoVerifier
 	}
-	lim := v.Limits
-	if lim.MaxBytes == 0 {
-		lim.MaxBytes = DefaultMaxBytes
-	}
+	lim := v.limits
 	if len(data) == 0 {
 		return nil, refuse(CheckParse, ErrMalformed, "empty document")
 	}
@@ -104,10 +126,7 @@ func (v *Verifier) Verify(data []byte, pinned []*x509.Certificate) (*Verified, e
 	if verr != nil {
 		return nil, verr
 	}
-	now := time.Now()
-	if v.Now != nil {
-		now = v.Now()
-	}
+	now := v.clock.Now()
 	if now.Before(cert.NotBefore) {
 		return nil, refuse(CheckCertificate, ErrCertificateNotYetValid, "the signer's certificate is valid from "+cert.NotBefore.UTC().Format(time.RFC3339))
 	}
@@ -121,7 +140,8 @@ func (v *Verifier) Verify(data []byte, pinned []*x509.Certificate) (*Verified, e
 	ctx := &dsig.ValidationContext{
 		CertificateStore: &dsig.MemoryX509CertificateStore{Roots: []*x509.Certificate{cert}},
 		IdAttribute:      idAttr,
-		Clock:            dsig.NewFakeClockAt(now),
+		// goxmldsig judges at our clock's instant, never its own.
+		Clock: dsig.NewFakeClockAt(now),
 	}
 	el, err := ctx.Validate(root)
 	// From here on, only el is read: root and doc are never used again.

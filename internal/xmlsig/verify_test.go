@@ -13,6 +13,7 @@ import (
 	"github.com/beevik/etree"
 	dsig "github.com/russellhaering/goxmldsig"
 
+	"github.com/psykosocial/exchange/internal/clock"
 	"github.com/psykosocial/exchange/internal/xmlsafe"
 )
 
@@ -338,7 +339,10 @@ func TestVerify(t *testing.T) {
 			if now.IsZero() {
 				now = testNow
 			}
-			v := &Verifier{Now: func() time.Time { return now }, Limits: tc.limits}
+			v, err := NewVerifier(VerifierConfig{Clock: clock.Fixed(now), Limits: tc.limits})
+			if err != nil {
+				t.Fatal(err)
+			}
 			got, err := v.Verify(tc.doc, pinned)
 			if tc.want == nil {
 				if err != nil {
@@ -377,7 +381,7 @@ func TestVerify(t *testing.T) {
 func TestVerifyParseErrorsKeepTheRule(t *testing.T) {
 	pk := testPKI(t)
 	doc := bytes.Replace(signed(t, pk.ec), []byte("Sofie"), []byte("<!--x-->Sofie"), 1)
-	_, err := (&Verifier{}).Verify(doc, []*x509.Certificate{pk.ec.cert})
+	_, err := testVerifier(t, testNow).Verify(doc, []*x509.Certificate{pk.ec.cert})
 	var xe *xmlsafe.Error
 	if !errors.As(err, &xe) || xe.Rule != "xml.comment" {
 		t.Fatalf("Verify error = %v, want an xmlsafe.Error with rule xml.comment", err)
@@ -392,7 +396,7 @@ func TestVerifyErrorsDoNotEchoInput(t *testing.T) {
 	doc := mutate(t, signed(t, pk.ec), func(_, sig *etree.Element) {
 		find(t, sig, "SignedInfo/SignatureMethod").CreateAttr("Algorithm", "urn:"+long)
 	})
-	_, err := (&Verifier{Now: func() time.Time { return testNow }}).Verify(doc, []*x509.Certificate{pk.ec.cert})
+	_, err := testVerifier(t, testNow).Verify(doc, []*x509.Certificate{pk.ec.cert})
 	if !errors.Is(err, ErrAlgorithm) {
 		t.Fatalf("error = %v, want ErrAlgorithm", err)
 	}
@@ -407,7 +411,7 @@ func TestVerifyErrorsDoNotEchoInput(t *testing.T) {
 func TestVerifyReturnsOnlyTheValidatedElement(t *testing.T) {
 	pk := testPKI(t)
 	doc := signed(t, pk.rsa)
-	v := &Verifier{Now: func() time.Time { return testNow }}
+	v := testVerifier(t, testNow)
 	a, err := v.Verify(doc, []*x509.Certificate{pk.rsa.cert})
 	if err != nil {
 		t.Fatal(err)
@@ -465,10 +469,41 @@ func TestGoxmldsigGaps(t *testing.T) {
 			if _, err := ctx.Validate(d.Root()); err != nil {
 				t.Errorf("goxmldsig refuses this shape itself now (%v): update SECURITY.md and this table", err)
 			}
-			_, err := (&Verifier{Now: func() time.Time { return testNow }}).Verify(tc.doc, []*x509.Certificate{pk.rsa.cert})
+			_, err := testVerifier(t, testNow).Verify(tc.doc, []*x509.Certificate{pk.rsa.cert})
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("Verify error = %v, want %v", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestVerifierNeedsAClock: a Verifier judges certificates only at an
+// injected clock; without one it verifies nothing.
+func TestVerifierNeedsAClock(t *testing.T) {
+	if _, err := NewVerifier(VerifierConfig{}); err == nil {
+		t.Error("NewVerifier accepted a config without a Clock")
+	}
+	pk := testPKI(t)
+	doc := signed(t, pk.ec)
+	for name, v := range map[string]*Verifier{"nil": nil, "zero": {}} {
+		got, err := v.Verify(doc, []*x509.Certificate{pk.ec.cert})
+		var ve *VerifyError
+		if err == nil || got != nil || errors.As(err, &ve) {
+			t.Errorf("%s Verifier: %+v, %v; want an error that is not a refusal", name, got, err)
+		}
+	}
+	// The same document verifies or not as the clock moves past the
+	// certificate's end.
+	clk := clock.NewFake(testNow)
+	v, err := NewVerifier(VerifierConfig{Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Verify(doc, []*x509.Certificate{pk.ec.cert}); err != nil {
+		t.Fatalf("at %v: %v", testNow, err)
+	}
+	clk.Set(pk.ec.cert.NotAfter.Add(time.Second))
+	if _, err := v.Verify(doc, []*x509.Certificate{pk.ec.cert}); !errors.Is(err, ErrCertificateExpired) {
+		t.Fatalf("after the certificate's end: %v, want ErrCertificateExpired", err)
 	}
 }
