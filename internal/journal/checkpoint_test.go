@@ -53,8 +53,8 @@ func TestCheckpointFormat(t *testing.T) {
 // independent verifier written from the C2SP signed-note specification.
 func TestCheckpointNoteInterop(t *testing.T) {
 	ctx := context.Background()
-	clock := newFakeClock()
-	j := newJournal(t, openSQLite(t), journal.Config{Clock: clock})
+	clk := newFakeClock()
+	j := newJournal(t, openSQLite(t), journal.Config{Clock: clk})
 	if _, err := j.Append(ctx, sampleEntry(0), sampleEntry(1), sampleEntry(2)); err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +77,7 @@ func TestCheckpointNoteInterop(t *testing.T) {
 	if n.Text != string(sc.Checkpoint.Marshal()) || len(n.Sigs) != 1 {
 		t.Fatalf("note text %q, %d signatures", n.Text, len(n.Sigs))
 	}
-	if !sc.SignedAt.Equal(clock.Now()) || sc.Size != 3 {
+	if !sc.SignedAt.Equal(clk.Now()) || sc.Size != 3 {
 		t.Fatalf("checkpoint %+v", sc.Checkpoint)
 	}
 

@@ -63,8 +63,6 @@ type ExportOptions struct {
 	// Filter, when not nil, exports only the entries that match it (a
 	// query export); nil exports the whole journal.
 	Filter *Filter
-	// Now is the export time written in the header; zero means time.Now.
-	Now time.Time
 }
 
 // ExportSummary says what Export wrote.
@@ -85,8 +83,8 @@ type ExportSummary struct {
 // Export writes the journal, or the entries of a query, as JSON Lines with
 // their signed checkpoints (format in README.md). Only entries that a
 // checkpoint covers are written; sign one first (Journal.Checkpoint) to
-// export everything. The error matches ErrNoCheckpoint before the first
-// checkpoint.
+// export everything. The header's export time is the Reader's clock's
+// now. The error matches ErrNoCheckpoint before the first checkpoint.
 func (r *Reader) Export(ctx context.Context, w io.Writer, opt ExportOptions) (ExportSummary, error) {
 	latest, err := r.LatestCheckpoint(ctx)
 	if err != nil {
@@ -96,12 +94,8 @@ func (r *Reader) Export(ctx context.Context, w io.Writer, opt ExportOptions) (Ex
 	if err != nil {
 		return ExportSummary{}, unavailable("export", err)
 	}
-	now := opt.Now
-	if now.IsZero() {
-		now = time.Now()
-	}
 	h := exportHeader{JournalExport: ExportVersion, Kind: ExportFull, Origin: latest.Origin,
-		TreeSize: latest.Size, ExportedAt: now.UTC().Format(time.RFC3339)}
+		TreeSize: latest.Size, ExportedAt: r.clock.Now().UTC().Format(time.RFC3339)}
 	if opt.Filter != nil {
 		if err := opt.Filter.check(); err != nil {
 			return ExportSummary{}, err

@@ -12,13 +12,13 @@ import (
 	"encoding/hex"
 	"fmt"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/psykosocial/exchange/internal/clock"
 	"github.com/psykosocial/exchange/internal/journal"
 	"github.com/psykosocial/exchange/internal/journal/postgres"
 	"github.com/psykosocial/exchange/internal/journal/sqlite"
@@ -116,33 +116,21 @@ func vkeyOf(t testing.TB, k ed25519.PrivateKey) string {
 	return v
 }
 
-// fakeClock is a settable clock.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// t0 is where the tests' fake clocks start.
+var t0 = time.Date(2026, 11, 25, 14, 30, 0, 0, time.UTC)
 
-func newFakeClock() *fakeClock {
-	return &fakeClock{t: time.Date(2026, 11, 25, 14, 30, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+// newFakeClock is a fake clock at t0, which moves only when the test says.
+func newFakeClock() *clock.Fake { return clock.NewFake(t0) }
 
 // newJournal starts a journal over store; it is closed after the test.
+// Without cfg.Clock it runs on a fake clock of its own.
 func newJournal(t testing.TB, store journal.Store, cfg journal.Config) *journal.Journal {
 	t.Helper()
 	if cfg.Origin == "" {
 		cfg.Origin = testOrigin
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = newFakeClock()
 	}
 	j, err := journal.New(context.Background(), store, testKey(1), cfg)
 	if err != nil {

@@ -9,20 +9,12 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/psykosocial/exchange/internal/clock"
 )
 
-// Clock tells the time; tests inject a fake one.
-type Clock interface {
-	Now() time.Time
-}
-
-type systemClock struct{}
-
-// Now returns the system time.
-func (systemClock) Now() time.Time { return time.Now() }
-
-// Config configures a Journal. The zero value of every field but Origin is
-// a safe default.
+// Config configures a Journal. The zero value of every field but Origin
+// and Clock is a safe default.
 type Config struct {
 	// Origin names the journal in its checkpoints and is the name of its
 	// note key, e.g. "exchange.psykosocial.dk/journal" (no spaces, no '+').
@@ -49,8 +41,10 @@ type Config struct {
 	WriteTimeout time.Duration
 	// SignTimeout bounds signing and storing one checkpoint; 0 means 10 seconds.
 	SignTimeout time.Duration
-	// Clock gives the entries' and checkpoints' times; nil means the system clock.
-	Clock Clock
+	// Clock gives the entries' and checkpoints' times and paces the
+	// checkpointer's polling (CheckpointInterval is measured on it).
+	// Required: New refuses a nil Clock.
+	Clock clock.Clock
 	// Logger receives operational logs (never entry contents); nil discards them.
 	Logger *slog.Logger
 }
@@ -58,6 +52,9 @@ type Config struct {
 func (c Config) withDefaults() (Config, error) {
 	if err := checkOrigin(c.Origin); err != nil {
 		return c, err
+	}
+	if c.Clock == nil {
+		return c, errors.New("journal: Config.Clock is nil")
 	}
 	if c.CheckpointEvery == 0 {
 		c.CheckpointEvery = defaultCheckpointEvery
@@ -79,9 +76,6 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.SignTimeout == 0 {
 		c.SignTimeout = defaultSignTimeout
-	}
-	if c.Clock == nil {
-		c.Clock = systemClock{}
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -157,7 +151,7 @@ func New(ctx context.Context, store Store, signer crypto.Signer, cfg Config) (*J
 		return nil, err
 	}
 	j := &Journal{
-		Reader: NewReader(store),
+		Reader: NewReader(store, cfg.Clock),
 		store:  store, cfg: cfg, signer: ns, log: cfg.Logger, vkey: ns.vkey,
 		wake: make(chan struct{}, 1), kick: make(chan struct{}, 1), stop: make(chan struct{}),
 	}
@@ -172,10 +166,14 @@ func New(ctx context.Context, store Store, signer crypto.Signer, cfg Config) (*J
 		j.lastSigned.Store(latest.Size)
 		j.lastSignedAt.Store(latest.SignedAt.UnixNano())
 	}
+	// The ticker is made here, before New returns, so that a test's fake
+	// clock already paces it when the test first advances the clock.
+	poll := min(max(cfg.CheckpointInterval/4, 5*time.Millisecond), time.Second)
+	tick := cfg.Clock.NewTicker(poll)
 	j.writerWG.Add(1)
 	go j.writer()
 	j.cpWG.Add(1)
-	go j.checkpointer()
+	go j.checkpointer(tick)
 	j.kickCheckpointer()
 	return j, nil
 }
@@ -374,17 +372,17 @@ func (j *Journal) kickCheckpointer() {
 	}
 }
 
-// checkpointer signs the checkpoints that are due until Close.
-func (j *Journal) checkpointer() {
+// checkpointer signs the checkpoints that are due until Close: when kicked
+// (a multiple of CheckpointEvery was committed) and at every tick of t, a
+// ticker of the journal's clock, which it stops.
+func (j *Journal) checkpointer(t clock.Ticker) {
 	defer j.cpWG.Done()
-	poll := min(max(j.cfg.CheckpointInterval/4, 5*time.Millisecond), time.Second)
-	t := time.NewTicker(poll)
 	defer t.Stop()
 	for {
 		select {
 		case <-j.stop:
 			return
-		case <-t.C:
+		case <-t.C():
 		case <-j.kick:
 		}
 		if _, err := j.signDue(false); err != nil {

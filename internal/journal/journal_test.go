@@ -8,6 +8,7 @@ import (
 	"io"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -76,8 +77,8 @@ func TestAppendQueryAndProve(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, open func(testing.TB) journal.Store) {
 		ctx := context.Background()
 		store := open(t)
-		clock := newFakeClock()
-		j := newJournal(t, store, journal.Config{CheckpointEvery: 50, Clock: clock})
+		clk := newFakeClock()
+		j := newJournal(t, store, journal.Config{CheckpointEvery: 50, Clock: clk})
 		const n = 230
 		appended := appendAll(t, j, n)
 		cp, err := j.Checkpoint(ctx)
@@ -88,7 +89,7 @@ func TestAppendQueryAndProve(t *testing.T) {
 			t.Fatalf("checkpoint size %d, want %d", cp.Size, n)
 		}
 
-		clock.Advance(time.Hour)
+		clk.Advance(time.Hour)
 		late := sampleEntry(0)
 		late.Event = journal.EventAuditQuery
 		if _, err := j.Append(ctx, late); err != nil {
@@ -126,8 +127,8 @@ func TestAppendQueryAndProve(t *testing.T) {
 			"incident":            {IncidentID: "inc-2"},
 			"authority":           {Authority: "municipality:0851"},
 			"events":              {Events: []journal.EventType{journal.EventQueued, journal.EventDelivered}},
-			"time range":          {Since: clock.Now().Add(-time.Minute), Until: clock.Now().Add(time.Minute)},
-			"before":              {Until: clock.Now().Add(-time.Minute)},
+			"time range":          {Since: clk.Now().Add(-time.Minute), Until: clk.Now().Add(time.Minute)},
+			"before":              {Until: clk.Now().Add(-time.Minute)},
 			"subject and events":  {Subjects: []string{subjectRef(1)}, Events: []journal.EventType{journal.EventReceived, journal.EventQueued, journal.EventRouted}},
 			"authority and event": {Authority: "police:nordjylland", Events: []journal.EventType{journal.EventWithheld}},
 		}
@@ -201,7 +202,7 @@ func TestAppendQueryAndProve(t *testing.T) {
 			{Limit: 100000},
 			{Filter: journal.Filter{Subjects: []string{"0101901234"}}},
 			{Filter: journal.Filter{Authority: "Region 1084"}},
-			{Filter: journal.Filter{Since: clock.Now(), Until: clock.Now()}},
+			{Filter: journal.Filter{Since: clk.Now(), Until: clk.Now()}},
 		} {
 			if _, err := j.Query(ctx, bad); !errors.Is(err, journal.ErrInvalidQuery) {
 				t.Errorf("query %+v: %v", bad, err)
@@ -266,8 +267,8 @@ func matches(f journal.Filter, e journal.Entry) bool {
 func TestCheckpoints(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, open func(testing.TB) journal.Store) {
 		ctx := context.Background()
-		clock := newFakeClock()
-		j := newJournal(t, open(t), journal.Config{CheckpointEvery: 10, CheckpointInterval: 40 * time.Millisecond, Clock: clock})
+		clk := newFakeClock()
+		j := newJournal(t, open(t), journal.Config{CheckpointEvery: 10, CheckpointInterval: 40 * time.Millisecond, Clock: clk})
 		batch := make([]journal.Entry, 35)
 		for i := range batch {
 			batch[i] = sampleEntry(i)
@@ -278,7 +279,7 @@ func TestCheckpoints(t *testing.T) {
 		// The fake clock has not moved: only the multiples of 10 are due...
 		waitFor(t, "checkpoints at 10, 20, 30", func() bool { return sizes(t, j) == "10 20 30" || sizes(t, j) == "10 20 30 35" })
 		// ...until the interval passes on the journal's clock.
-		clock.Advance(time.Minute)
+		clk.Advance(time.Minute)
 		waitFor(t, "a checkpoint at 35", func() bool { return sizes(t, j) == "10 20 30 35" })
 
 		cps, err := j.Checkpoints(ctx, 0, 100)
@@ -447,7 +448,8 @@ func TestFailClosed(t *testing.T) {
 	t.Run("signer fails", func(t *testing.T) {
 		store := openSQLite(t)
 		signer := &flakySigner{PrivateKey: testKey(1)}
-		j, err := journal.New(ctx, store, signer, journal.Config{Origin: testOrigin, CheckpointEvery: 5, MaxUnsigned: 12})
+		clk := newFakeClock()
+		j, err := journal.New(ctx, store, signer, journal.Config{Origin: testOrigin, CheckpointEvery: 5, MaxUnsigned: 12, Clock: clk})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -473,6 +475,9 @@ func TestFailClosed(t *testing.T) {
 		signer.mu.Lock()
 		signer.fail = false
 		signer.mu.Unlock()
+		// Nothing kicks the checkpointer now: its next poll, on the
+		// journal's clock, signs what is due.
+		clk.Advance(time.Second)
 		waitFor(t, "the checkpoints", func() bool { return sizes(t, j) == "5 10" || sizes(t, j) == "5 10 12" })
 		if _, err := j.Append(ctx, sampleEntry(12)); err != nil {
 			t.Fatalf("after the signer recovered: %v", err)
@@ -481,7 +486,7 @@ func TestFailClosed(t *testing.T) {
 
 	t.Run("signer returns bad signatures", func(t *testing.T) {
 		store := openSQLite(t)
-		j, err := journal.New(ctx, store, wrongSigner{testKey(1)}, journal.Config{Origin: testOrigin})
+		j, err := journal.New(ctx, store, wrongSigner{testKey(1)}, journal.Config{Origin: testOrigin, Clock: newFakeClock()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -554,7 +559,7 @@ func TestFailClosed(t *testing.T) {
 			t.Fatalf("append after Close: %v", err)
 		}
 		// Close signed a last checkpoint of everything.
-		cp, err := journal.NewReader(store).LatestCheckpoint(ctx)
+		cp, err := journal.NewReader(store, newFakeClock()).LatestCheckpoint(ctx)
 		if err != nil || cp.Size != 1 {
 			t.Fatalf("last checkpoint %+v, %v", cp, err)
 		}
@@ -565,17 +570,19 @@ func TestNewRefuses(t *testing.T) {
 	ctx := context.Background()
 	store := openSQLite(t)
 	_, ecdsaKey := mustECDSA(t)
+	clk := newFakeClock()
 	cases := map[string]struct {
 		signer crypto.Signer
 		cfg    journal.Config
 	}{
-		"no origin":         {testKey(1), journal.Config{}},
-		"origin with space": {testKey(1), journal.Config{Origin: "a b"}},
-		"origin with plus":  {testKey(1), journal.Config{Origin: "a+b"}},
-		"not ed25519":       {ecdsaKey, journal.Config{Origin: testOrigin}},
-		"no signer":         {nil, journal.Config{Origin: testOrigin}},
-		"max unsigned":      {testKey(1), journal.Config{Origin: testOrigin, CheckpointEvery: 10, MaxUnsigned: 10}},
-		"batch too large":   {testKey(1), journal.Config{Origin: testOrigin, MaxBatch: 1 << 20}},
+		"no origin":         {testKey(1), journal.Config{Clock: clk}},
+		"origin with space": {testKey(1), journal.Config{Origin: "a b", Clock: clk}},
+		"origin with plus":  {testKey(1), journal.Config{Origin: "a+b", Clock: clk}},
+		"not ed25519":       {ecdsaKey, journal.Config{Origin: testOrigin, Clock: clk}},
+		"no signer":         {nil, journal.Config{Origin: testOrigin, Clock: clk}},
+		"max unsigned":      {testKey(1), journal.Config{Origin: testOrigin, CheckpointEvery: 10, MaxUnsigned: 10, Clock: clk}},
+		"batch too large":   {testKey(1), journal.Config{Origin: testOrigin, MaxBatch: 1 << 20, Clock: clk}},
+		"no clock":          {testKey(1), journal.Config{Origin: testOrigin}},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -589,7 +596,72 @@ func TestNewRefuses(t *testing.T) {
 	j := newJournal(t, store, journal.Config{})
 	j.Append(ctx, sampleEntry(0))
 	j.Close(ctx)
-	if _, err := journal.New(ctx, store, testKey(1), journal.Config{Origin: "other.example/log"}); !errors.Is(err, journal.ErrInvalidCheckpoint) {
+	if _, err := journal.New(ctx, store, testKey(1), journal.Config{Origin: "other.example/log", Clock: clk}); !errors.Is(err, journal.ErrInvalidCheckpoint) {
 		t.Fatalf("another origin: %v", err)
+	}
+}
+
+// sizeCountingStore counts the checkpointer's looks at the tree size.
+type sizeCountingStore struct {
+	journal.Store
+	sizes atomic.Int64
+}
+
+func (s *sizeCountingStore) Size(ctx context.Context) (uint64, error) {
+	s.sizes.Add(1)
+	return s.Store.Size(ctx)
+}
+
+// TestCheckpointerFollowsTheClock: the checkpointer polls on a ticker of
+// the journal's clock, not of the wall clock. With a fake clock that does
+// not move it never polls, however much real time passes; advancing the
+// fake clock past CheckpointInterval makes it poll and sign at once, and
+// Close stops its ticker.
+func TestCheckpointerFollowsTheClock(t *testing.T) {
+	ctx := context.Background()
+	clk := newFakeClock()
+	store := &sizeCountingStore{Store: openSQLite(t)}
+	// A 20 ms interval: a wall-clock ticker would poll every 5 ms.
+	j, err := journal.New(ctx, store, testKey(1), journal.Config{Origin: testOrigin, CheckpointEvery: 1000,
+		CheckpointInterval: 20 * time.Millisecond, Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := clk.Pending(); n != 1 {
+		t.Fatalf("%d timers wait on the journal's clock after New, want its checkpointer's ticker", n)
+	}
+	if _, err := j.Append(ctx, sampleEntry(0), sampleEntry(1), sampleEntry(2)); err != nil {
+		t.Fatal(err)
+	}
+	if cp, err := j.Checkpoint(ctx); err != nil || cp.Size != 3 || !cp.SignedAt.Equal(t0) {
+		t.Fatalf("checkpoint %+v, %v; want size 3 signed at %v", cp.Checkpoint, err, t0)
+	}
+	if _, err := j.Append(ctx, sampleEntry(3), sampleEntry(4)); err != nil {
+		t.Fatal(err)
+	}
+	// New kicks the checkpointer once and Checkpoint looks once: wait for
+	// both, then give a wall-clock ticker 20 chances to poll.
+	waitFor(t, "the first two looks at the tree size", func() bool { return store.sizes.Load() >= 2 })
+	before := store.sizes.Load()
+	time.Sleep(100 * time.Millisecond) // real time, which the journal must not follow
+	if got := store.sizes.Load(); got != before {
+		t.Fatalf("the checkpointer polled %d times while its clock stood still", got-before)
+	}
+	if s := sizes(t, j); s != "3" {
+		t.Fatalf("checkpoints %q while the clock stood still, want only 3", s)
+	}
+
+	// The interval passes on the journal's clock: the next tick signs.
+	clk.Advance(time.Minute)
+	waitFor(t, "a checkpoint at 5", func() bool { return sizes(t, j) == "3 5" })
+	cp, err := j.LatestCheckpoint(ctx)
+	if err != nil || !cp.SignedAt.Equal(t0.Add(time.Minute)) {
+		t.Fatalf("latest checkpoint %+v, %v; want it signed at %v", cp.Checkpoint, err, t0.Add(time.Minute))
+	}
+	if err := j.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := clk.Pending(); n != 0 {
+		t.Fatalf("%d timers still wait on the clock after Close", n)
 	}
 }

@@ -13,6 +13,8 @@ import (
 
 	"github.com/transparency-dev/merkle/compact"
 	"github.com/transparency-dev/merkle/proof"
+
+	"github.com/psykosocial/exchange/internal/clock"
 )
 
 // Query is one page of a search.
@@ -66,15 +68,20 @@ type Reader struct {
 	entries EntryReader
 	tree    TreeReader
 	cps     CheckpointStore
+	clock   clock.Clock // the time an export is written at
 }
 
-// NewReader returns a Reader over storage.
+// NewReader returns a Reader over storage. clk tells the time an Export
+// records in its header; NewReader panics when it is nil.
 func NewReader(s interface {
 	EntryReader
 	TreeReader
 	CheckpointStore
-}) *Reader {
-	return &Reader{entries: s, tree: s, cps: s}
+}, clk clock.Clock) *Reader {
+	if clk == nil {
+		panic("journal: NewReader with a nil clock")
+	}
+	return &Reader{entries: s, tree: s, cps: s, clock: clk}
 }
 
 // Query returns one page of the entries that match q.

@@ -426,8 +426,8 @@ func FuzzVerify(f *testing.F) {
 	}
 	defer store.Close()
 	// Deterministic, because fuzz workers run this setup again.
-	clock := newFakeClock()
-	j, err := journal.New(ctx, store, testKey(1), journal.Config{Origin: testOrigin, CheckpointEvery: 4, Clock: clock})
+	clk := newFakeClock()
+	j, err := journal.New(ctx, store, testKey(1), journal.Config{Origin: testOrigin, CheckpointEvery: 4, Clock: clk})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -441,12 +441,12 @@ func FuzzVerify(f *testing.F) {
 	if err := j.Close(ctx); err != nil {
 		f.Fatal(err)
 	}
-	r := journal.NewReader(store)
+	r := journal.NewReader(store, clk)
 	var full, query bytes.Buffer
-	if _, err := r.Export(ctx, &full, journal.ExportOptions{Now: clock.Now()}); err != nil {
+	if _, err := r.Export(ctx, &full, journal.ExportOptions{}); err != nil {
 		f.Fatal(err)
 	}
-	if _, err := r.Export(ctx, &query, journal.ExportOptions{Now: clock.Now(), Filter: &journal.Filter{Authority: "region:1084"}}); err != nil {
+	if _, err := r.Export(ctx, &query, journal.ExportOptions{Filter: &journal.Filter{Authority: "region:1084"}}); err != nil {
 		f.Fatal(err)
 	}
 	leaves := map[string]bool{}

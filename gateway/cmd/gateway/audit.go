@@ -84,7 +84,7 @@ func runAuditExport(ctx context.Context, e *env, args []string) int {
 		opt.Filter = &f
 	}
 
-	reader, closeStore, err := openJournalReader(ctx, *sqlitePath, *pgURL, *schema)
+	reader, closeStore, err := openJournalReader(ctx, e, *sqlitePath, *pgURL, *schema)
 	if err != nil {
 		fmt.Fprintln(e.stderr, "gateway audit export:", err)
 		return exitFailure
@@ -114,14 +114,15 @@ func runAuditExport(ctx context.Context, e *env, args []string) int {
 	return exitOK
 }
 
-// openJournalReader opens the journal's store read-only.
-func openJournalReader(ctx context.Context, sqlitePath, pgURL, schema string) (*journal.Reader, func(), error) {
+// openJournalReader opens the journal's store read-only; exports are dated
+// by the process's clock.
+func openJournalReader(ctx context.Context, e *env, sqlitePath, pgURL, schema string) (*journal.Reader, func(), error) {
 	if sqlitePath != "" {
 		s, err := sqlite.Open(ctx, sqlitePath, sqlite.Options{ReadOnly: true})
 		if err != nil {
 			return nil, nil, err
 		}
-		return journal.NewReader(s), func() { s.Close() }, nil
+		return journal.NewReader(s, e.clock), func() { s.Close() }, nil
 	}
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -134,7 +135,7 @@ func openJournalReader(ctx context.Context, sqlitePath, pgURL, schema string) (*
 		pool.Close()
 		return nil, nil, err
 	}
-	return journal.NewReader(s), pool.Close, nil
+	return journal.NewReader(s, e.clock), pool.Close, nil
 }
 
 // runAuditVerify checks an export offline against the journal's public key.
@@ -172,7 +173,7 @@ func runAuditVerify(_ context.Context, e *env, args []string) int {
 		defer f.Close()
 		in = f
 	}
-	start := time.Now()
+	start := e.clock.Now()
 	rep, err := journal.Verify(in, journal.VerifyOptions{VerifierKey: vkey, RequireFull: *requireFull, MinTreeSize: *minSize})
 	switch {
 	case errors.Is(err, journal.ErrInvalidKey):
@@ -196,7 +197,7 @@ func runAuditVerify(_ context.Context, e *env, args []string) int {
 	}
 	fmt.Fprintf(e.stdout, "  %d checkpoint signatures verified; latest: size %d, root %s, signed at %s\n",
 		rep.Checkpoints, c.Size, base64.StdEncoding.EncodeToString(c.Root[:]), c.SignedAt.Format(time.RFC3339))
-	fmt.Fprintf(e.stdout, "  (verified in %s)\n", time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(e.stdout, "  (verified in %s)\n", e.clock.Now().Sub(start).Round(time.Millisecond))
 	return exitOK
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/psykosocial/exchange/internal/clock"
 	"github.com/psykosocial/exchange/internal/journal"
 	"github.com/psykosocial/exchange/internal/journal/postgres"
 	"github.com/psykosocial/exchange/internal/journal/sqlite"
@@ -36,7 +37,7 @@ func fillJournal(t *testing.T, store journal.Store, n int) (vkey string) {
 	t.Helper()
 	ctx := context.Background()
 	key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{3}, 32))
-	j, err := journal.New(ctx, store, key, journal.Config{Origin: auditOrigin, CheckpointEvery: 8})
+	j, err := journal.New(ctx, store, key, journal.Config{Origin: auditOrigin, CheckpointEvery: 8, Clock: clock.Fixed(testNow)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,6 +82,10 @@ func TestAuditExportVerify(t *testing.T) {
 	}
 	// From standard input.
 	b, _ := os.ReadFile(export)
+	// The export is dated by the command's clock.
+	if want := `"exported_at":"` + testNow.Format(time.RFC3339) + `"`; !strings.Contains(string(b), want) {
+		t.Errorf("the export header does not carry %s", want)
+	}
 	if code, out, _ := runCmd(t, string(b), "audit", "verify", "-key", vkey); code != exitOK {
 		t.Fatalf("verify from stdin: code %d\n%s", code, out)
 	}

@@ -29,7 +29,7 @@ func benchStore(b *testing.B) *postgres.Store {
 func benchJournal(b *testing.B, s *postgres.Store) *journal.Journal {
 	b.Helper()
 	ctx := context.Background()
-	j, err := journal.New(ctx, s, key(), journal.Config{Origin: origin, MaxBatch: 5000, QueueEntries: 100_000})
+	j, err := journal.New(ctx, s, key(), journal.Config{Origin: origin, MaxBatch: 5000, QueueEntries: 100_000, Clock: testClock()})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -19,12 +19,18 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/psykosocial/exchange/internal/clock"
 	"github.com/psykosocial/exchange/internal/journal"
 	"github.com/psykosocial/exchange/internal/journal/postgres"
 	"github.com/psykosocial/exchange/internal/testenv"
 )
 
 const origin = "test.psykosocial.dk/journal"
+
+// testClock is the journals' clock in these tests: it stands still, so
+// checkpoints come at the multiples of CheckpointEvery (and when asked),
+// never by interval.
+func testClock() clock.Clock { return clock.Fixed(time.Date(2026, 11, 25, 14, 30, 0, 0, time.UTC)) }
 
 func key() ed25519.PrivateKey {
 	return ed25519.NewKeyFromSeed(bytes.Repeat([]byte{1}, ed25519.SeedSize))
@@ -77,7 +83,7 @@ func TestAppendOnlyGuards(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	j, err := journal.New(ctx, s, key(), journal.Config{Origin: origin})
+	j, err := journal.New(ctx, s, key(), journal.Config{Origin: origin, Clock: testClock()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +134,7 @@ func TestAppendChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	j, err := journal.New(ctx, s, key(), journal.Config{Origin: origin, CheckpointEvery: 50, CheckpointInterval: 10 * time.Millisecond})
+	j, err := journal.New(ctx, s, key(), journal.Config{Origin: origin, CheckpointEvery: 50, Clock: testClock()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +229,7 @@ func TestTwoProcessesAppend(t *testing.T) {
 		t.Fatalf("%d entries numbered %d..%d, want %d numbered 0..%d", n, lo, hi, 2*perChild, 2*perChild-1)
 	}
 	// Every acknowledged number is the child's entry, and none is acknowledged twice.
-	r := journal.NewReader(s)
+	r := journal.NewReader(s, testClock())
 	byActor := map[uint64]string{}
 	q := journal.Query{Limit: 1000}
 	for {
@@ -274,7 +280,7 @@ func TestTwoProcessesAppend(t *testing.T) {
 	t.Logf("the two processes' entries alternate %d times along the sequence", switches)
 
 	// Both processes signed checkpoints; all of them and the tree verify.
-	j, err := journal.New(ctx, s, key(), journal.Config{Origin: origin})
+	j, err := journal.New(ctx, s, key(), journal.Config{Origin: origin, Clock: testClock()})
 	if err != nil {
 		t.Fatal(err)
 	}

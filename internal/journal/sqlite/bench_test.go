@@ -24,7 +24,7 @@ func benchJournal(b *testing.B, path string) (*sqlite.Store, *journal.Journal) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	j, err := journal.New(ctx, s, key(), journal.Config{Origin: origin, MaxBatch: 5000, QueueEntries: 100_000})
+	j, err := journal.New(ctx, s, key(), journal.Config{Origin: origin, MaxBatch: 5000, QueueEntries: 100_000, Clock: testClock()})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -16,11 +16,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/psykosocial/exchange/internal/clock"
 	"github.com/psykosocial/exchange/internal/journal"
 	"github.com/psykosocial/exchange/internal/journal/sqlite"
 )
 
 const origin = "test.psykosocial.dk/journal"
+
+// testClock is the journals' clock in these tests: it stands still, so
+// checkpoints come at the multiples of CheckpointEvery (and when asked),
+// never by interval.
+func testClock() clock.Clock { return clock.Fixed(time.Date(2026, 11, 25, 14, 30, 0, 0, time.UTC)) }
 
 func key() ed25519.PrivateKey {
 	return ed25519.NewKeyFromSeed(bytes.Repeat([]byte{1}, ed25519.SeedSize))
@@ -39,7 +45,7 @@ func TestAppendOnlyGuards(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	j, err := journal.New(ctx, s, key(), journal.Config{Origin: origin})
+	j, err := journal.New(ctx, s, key(), journal.Config{Origin: origin, Clock: testClock()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +112,7 @@ func TestCrashChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	j, err := journal.New(ctx, s, key(), journal.Config{Origin: origin, CheckpointEvery: 25, CheckpointInterval: 20 * time.Millisecond})
+	j, err := journal.New(ctx, s, key(), journal.Config{Origin: origin, CheckpointEvery: 25, Clock: testClock()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +193,7 @@ func TestCrashDuringAppend(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	j, err := journal.New(ctx, s, key(), journal.Config{Origin: origin})
+	j, err := journal.New(ctx, s, key(), journal.Config{Origin: origin, Clock: testClock()})
 	if err != nil {
 		t.Fatal(err)
 	}
