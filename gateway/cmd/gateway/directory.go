@@ -35,7 +35,7 @@ func runDirectoryGenerate(_ context.Context, e *env, args []string) int {
 		fmt.Fprintln(e.stderr, "gateway directory generate:", err)
 		return exitFailure
 	}
-	d := directory.Generate(ref, time.Now().UTC().Truncate(time.Second))
+	d := directory.Generate(ref, e.clock.Now().UTC().Truncate(time.Second))
 	b, err := d.Encode()
 	if err != nil {
 		fmt.Fprintln(e.stderr, "gateway directory generate:", err)
