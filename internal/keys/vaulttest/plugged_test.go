@@ -11,10 +11,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/psykosocial/exchange/internal/clock"
 	"github.com/psykosocial/exchange/internal/envelope"
 	"github.com/psykosocial/exchange/internal/keys"
 	"github.com/psykosocial/exchange/internal/xmlsig"
 )
+
+// testNow is the instant the tests that do not talk time with Vault are
+// judged at.
+var testNow = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 
 // fixedKeys pins one verification key for one sender.
 type fixedKeys struct {
@@ -44,10 +49,11 @@ func TestTransitSignerPluggedIntoJOSE(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	clk := clock.Fixed(testNow) // transit signing does not depend on the time
 	recipientKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	to, _ := envelope.NewEncryptionKey(recipientKey.Public(), "")
 	dec, _ := envelope.NewDecryptionKey(recipientKey, "")
-	sealer, err := envelope.NewSealer(envelope.SealerConfig{Issuer: "gateway", Key: sk})
+	sealer, err := envelope.NewSealer(envelope.SealerConfig{Issuer: "gateway", Key: sk, Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,9 +63,9 @@ func TestTransitSignerPluggedIntoJOSE(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	replay, _ := envelope.NewMemoryReplayCache(envelope.MemoryReplayCacheConfig{})
+	replay, _ := envelope.NewMemoryReplayCache(envelope.MemoryReplayCacheConfig{Clock: clk})
 	opener, err := envelope.NewOpener(envelope.OpenerConfig{DecryptionKeys: []envelope.DecryptionKey{dec},
-		Senders: fixedKeys{"gateway", sk.VerificationKey()}, Replay: replay})
+		Senders: fixedKeys{"gateway", sk.VerificationKey()}, Replay: replay, Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +91,7 @@ func TestTransitSignerPluggedIntoXMLDSig(t *testing.T) {
 	}
 	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "gateway signing (test)"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), KeyUsage: x509.KeyUsageDigitalSignature}
+		NotBefore: testNow.Add(-time.Hour), NotAfter: testNow.Add(time.Hour), KeyUsage: x509.KeyUsageDigitalSignature}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, s.Public(), caKey)
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +102,10 @@ func TestTransitSignerPluggedIntoXMLDSig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := xmlsig.Verifier{}
+	v, err := xmlsig.NewVerifier(xmlsig.VerifierConfig{Clock: clock.Fixed(testNow)})
+	if err != nil {
+		t.Fatal(err)
+	}
 	got, err := v.Verify(signed, []*x509.Certificate{cert})
 	if err != nil {
 		t.Fatal(err)

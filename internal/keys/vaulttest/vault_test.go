@@ -32,6 +32,7 @@ import (
 	"github.com/hashicorp/vault/sdk/logical"
 	"github.com/hashicorp/vault/vault"
 
+	"github.com/psykosocial/exchange/internal/clock"
 	"github.com/psykosocial/exchange/internal/keys"
 )
 
@@ -167,7 +168,10 @@ func (tv *testVault) config(token string) keys.VaultConfig {
 		Token:         token,
 		KVMount:       kvMount,
 		SigningRSAKey: signingRSAKey,
-		Logger:        slog.New(slog.DiscardHandler),
+		// A real Vault's token TTLs run on the wall clock, so the
+		// provider's token-file poll does too.
+		Clock:  clock.System(),
+		Logger: slog.New(slog.DiscardHandler),
 	}
 }
 
@@ -524,7 +528,7 @@ func TestUnreachableVault(t *testing.T) {
 	ln.Close() // nothing listens there any more: connection refused
 
 	start := time.Now()
-	_, err = keys.NewVaultProvider(t.Context(), keys.VaultConfig{Address: addr, Token: "hvs.unused"})
+	_, err = keys.NewVaultProvider(t.Context(), keys.VaultConfig{Address: addr, Token: "hvs.unused", Clock: clock.System()})
 	if !errors.Is(err, keys.ErrVaultUnreachable) || !strings.Contains(err.Error(), addr) {
 		t.Fatalf("err = %v, want ErrVaultUnreachable naming %s", err, addr)
 	}
