@@ -59,6 +59,14 @@ type Config struct {
 	// Clock is the time chains, CRLs and directory bindings are judged at.
 	// Required: NewStore refuses a nil Clock.
 	Clock clock.Clock
+	// CeasedGrace is how long after an authority has ceased (Region
+	// Hovedstaden and Region Sjælland at the 2027 merger) its TLS and
+	// signing certificates still authenticate, so that it can send what it
+	// registered before it ceased; routing.Router.Standing then judges each
+	// record's act. Zero means directory.DefaultCeasedGrace (30 days), a
+	// negative value none. Never for encryption: nothing is sent to an
+	// authority that has ceased.
+	CeasedGrace time.Duration
 }
 
 // Authenticated is the result of authenticating a certificate.
@@ -69,6 +77,11 @@ type Authenticated struct {
 	Identity Identity
 	// Use is the binding's use (signing, encryption, tls).
 	Use string
+	// CeasedAt is when the authority ceased, for one that authenticates
+	// within Config.CeasedGrace after it ceased; zero while it is in force.
+	// The caller must judge every act it sends with routing.Router.Standing
+	// and record it as sent on behalf of the successor.
+	CeasedAt time.Time
 }
 
 // Store is the trust store: anchors, the registered certificates bound to
@@ -117,6 +130,9 @@ type registered struct {
 func NewStore(cfg Config, dir *directory.Directory) (*Store, error) {
 	if cfg.Clock == nil {
 		return nil, errors.New("certs: Config.Clock is nil")
+	}
+	if cfg.CeasedGrace == 0 {
+		cfg.CeasedGrace = directory.DefaultCeasedGrace
 	}
 	s := &Store{cfg: cfg, dir: dir, roots: x509.NewCertPool(), inter: x509.NewCertPool()}
 	for _, c := range cfg.Roots {
@@ -336,7 +352,9 @@ func bindingMatches(b directory.CertificateBinding, id Identity, use string, t t
 // anchor at the current time, no CA on it may have revoked it, the
 // certificate must carry the OCES3 identity, exactly one authority valid now
 // must bind it for that use, and the CVRs must agree. extra holds
-// intermediates the peer presented.
+// intermediates the peer presented. For TLS and signing, an authority that
+// ceased less than Config.CeasedGrace ago still counts (Authenticated.CeasedAt
+// says when it ceased).
 func (s *Store) Authenticate(cert *x509.Certificate, extra []*x509.Certificate, use string) (Authenticated, error) {
 	if err := s.verifyChain(cert, extra); err != nil {
 		return Authenticated{}, err
@@ -347,13 +365,16 @@ func (s *Store) Authenticate(cert *x509.Certificate, extra []*x509.Certificate, 
 	}
 	now := s.cfg.Clock.Now()
 	var found []directory.Authority
+	var ceased []time.Time
 	for _, a := range s.dir.Authorities {
-		if !a.Valid.Contains(now) {
+		at, ok := a.InForceOrCeasedWithin(now, s.grace(use))
+		if !ok {
 			continue
 		}
 		for _, b := range a.Certificates {
 			if bindingMatches(b, id, use, now) {
 				found = append(found, a)
+				ceased = append(ceased, at)
 				break
 			}
 		}
@@ -369,19 +390,37 @@ func (s *Store) Authenticate(cert *x509.Certificate, extra []*x509.Certificate, 
 	if a.CVR != id.CVR {
 		return Authenticated{}, fmt.Errorf("%w: certificate CVR %s, %s has CVR %s", ErrCVRMismatch, id.CVR, a.ID, a.CVR)
 	}
-	return Authenticated{AuthorityID: a.ID, Identity: id, Use: use}, nil
+	return Authenticated{AuthorityID: a.ID, Identity: id, Use: use, CeasedAt: ceased[0]}, nil
+}
+
+// grace is how long after an authority ceased its certificates of use
+// still act for it: Config.CeasedGrace for TLS and signing, none for
+// encryption.
+func (s *Store) grace(use string) time.Duration {
+	if use == directory.UseTLS || use == directory.UseSigning {
+		return s.cfg.CeasedGrace
+	}
+	return -1
 }
 
 // Certificates returns the registered certificates that act for the
 // authority for use now: bound by the directory, within their own and their
 // binding's validity, chained to an anchor and not revoked. Newest first
 // (by NotBefore), so during a rollover the first is the one to encrypt to
-// and all of them verify.
+// and all of them verify. The signing and TLS certificates of an authority
+// that ceased less than Config.CeasedGrace ago are still returned; its
+// encryption certificates are not.
 func (s *Store) Certificates(authorityID, use string) ([]*x509.Certificate, error) {
 	now := s.cfg.Clock.Now()
-	a, ok := s.dir.ValidAt(authorityID, now)
+	a, ok := s.dir.Lookup(authorityID)
 	if !ok {
 		return nil, fmt.Errorf("%w: %q", ErrUnknownAuthority, authorityID)
+	}
+	if _, ok := a.InForceOrCeasedWithin(now, s.grace(use)); !ok {
+		if to := a.Valid.To; !to.IsZero() && !now.Before(to) {
+			return nil, fmt.Errorf("%w: %s ceased at %s", ErrUnknownAuthority, authorityID, to.UTC().Format(time.RFC3339))
+		}
+		return nil, fmt.Errorf("%w: %s is not in force at %s", ErrUnknownAuthority, authorityID, now.UTC().Format(time.RFC3339))
 	}
 	s.mu.RLock()
 	candidates := s.byCVR[a.CVR]

@@ -23,6 +23,28 @@ const (
 	KindGateway = "gateway"
 )
 
+// DefaultCeasedGrace is how long an authority that has ceased (the 2027
+// region merger) may still send what it registered before it ceased: the
+// merger happens at midnight on New Year's Eve, in the middle of a shift,
+// and a registration made at 23:50 is sent at 00:10. The trust store keeps
+// its TLS and signing certificates for this long (certs.Config.CeasedGrace);
+// routing.Router.Standing judges each record's act.
+const DefaultCeasedGrace = 30 * 24 * time.Hour
+
+// InForceOrCeasedWithin reports whether authority a is in force at the time
+// at, or ceased less than grace before it (a negative grace: never). It
+// returns when it ceased, zero while it is in force.
+func (a Authority) InForceOrCeasedWithin(at time.Time, grace time.Duration) (ceasedAt time.Time, ok bool) {
+	if a.Valid.Contains(at) {
+		return time.Time{}, true
+	}
+	to := a.Valid.To
+	if to.IsZero() || at.Before(to) || grace < 0 || !at.Before(to.Add(grace)) {
+		return time.Time{}, false
+	}
+	return to, true
+}
+
 // GatewayID is the authority id of the gateway itself.
 const GatewayID = "gateway"
 

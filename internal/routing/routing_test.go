@@ -550,8 +550,8 @@ func TestStandingOfACeasedSender(t *testing.T) {
 	}{
 		{"in force", r, "region:1084", first.Add(-time.Minute), first.Add(-time.Hour), 0, "", ""},
 		{"23:50 registration sent at 00:10", r, "region:1084", first.Add(10 * time.Minute), first.Add(-10 * time.Minute), 0, east, ""},
-		{"last day of the default grace", r, "region:1085", first.Add(routing.DefaultCeasedGrace - time.Second), first.Add(-time.Second), 0, east, ""},
-		{"after the default grace", r, "region:1085", first.Add(routing.DefaultCeasedGrace), first.Add(-time.Second), 0, east,
+		{"last day of the default grace", r, "region:1085", first.Add(directory.DefaultCeasedGrace - time.Second), first.Add(-time.Second), 0, east, ""},
+		{"after the default grace", r, "region:1085", first.Add(directory.DefaultCeasedGrace), first.Add(-time.Second), 0, east,
 			"region:1085 ceased at 2027-01-01 00:00 CET, and the period in which it may still send what it registered before then ended at 2027-01-31 00:00 CET; its successor " + east + " (Region Østdanmark) holds its records and sends in its place"},
 		{"a shorter configured grace", r, "region:1084", first.Add(2 * time.Hour), first.Add(-time.Minute), time.Hour, east, "ended at 2027-01-01 01:00 CET"},
 		{"no grace", r, "region:1084", first, first.Add(-time.Minute), -1, east, "ended at 2027-01-01 00:00 CET"},

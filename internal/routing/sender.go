@@ -9,12 +9,6 @@ import (
 	"github.com/psykosocial/exchange/internal/directory"
 )
 
-// DefaultCeasedGrace is how long an authority that has ceased may still
-// send what it registered before it ceased: the 2027 merger happens at
-// midnight on New Year's Eve, in the middle of a shift, and a registration
-// made at 23:50 is sent at 00:10.
-const DefaultCeasedGrace = 30 * 24 * time.Hour
-
 // ErrCeasedSender is wrapped by Standing's errors: the sender has ceased,
 // and either the act was performed after it ceased or the grace period for
 // sending earlier acts is over.
@@ -38,7 +32,7 @@ type Standing struct {
 // Standing decides whether sender may send, at the time sentAt, a record
 // whose act (registered.at) it performed at actAt. An authority in force
 // always may. One that has ceased may send what it registered before it
-// ceased for grace after it ceased (DefaultCeasedGrace when grace is
+// ceased for grace after it ceased (directory.DefaultCeasedGrace when grace is
 // zero; a negative grace allows nothing), recorded as sent on behalf of its
 // successor; anything else is refused with an error that names the sender
 // as ceased and names its successor.
@@ -49,7 +43,7 @@ func (r *Router) Standing(sender string, sentAt, actAt time.Time, grace time.Dur
 		return st, nil
 	}
 	if grace == 0 {
-		grace = DefaultCeasedGrace
+		grace = directory.DefaultCeasedGrace
 	}
 	st.CeasedAt = r.ceasedAt(sender)
 	st.OnBehalfOf, st.SuccessorName = succ, name
