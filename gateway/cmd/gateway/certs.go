@@ -35,7 +35,7 @@ func runCertsInit(_ context.Context, e *env, args []string) int {
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
 		return exitUsage
 	}
-	ref, err := rc.load()
+	ref, err := rc.load(e.stderr)
 	if err != nil {
 		fmt.Fprintln(e.stderr, "gateway certs init:", err)
 		return exitFailure
@@ -71,7 +71,7 @@ func runCertsIssue(_ context.Context, e *env, args []string) int {
 		fmt.Fprintln(e.stderr, "usage: gateway certs issue [-data DIR] [-rsa] AUTHORITY_ID")
 		return exitUsage
 	}
-	ref, err := rc.load()
+	ref, err := rc.load(e.stderr)
 	if err != nil {
 		fmt.Fprintln(e.stderr, "gateway certs issue:", err)
 		return exitFailure

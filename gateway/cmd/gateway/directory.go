@@ -30,7 +30,7 @@ func runDirectoryGenerate(_ context.Context, e *env, args []string) int {
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
 		return exitUsage
 	}
-	ref, err := rc.load()
+	ref, err := rc.load(e.stderr)
 	if err != nil {
 		fmt.Fprintln(e.stderr, "gateway directory generate:", err)
 		return exitFailure
@@ -66,7 +66,7 @@ func runDirectoryCheck(_ context.Context, e *env, args []string) int {
 		fmt.Fprintln(e.stderr, "usage: gateway directory check [flags] FILE")
 		return exitUsage
 	}
-	ref, err := rc.load()
+	ref, err := rc.load(e.stderr)
 	if err != nil {
 		fmt.Fprintln(e.stderr, "gateway directory check:", err)
 		return exitFailure

@@ -33,10 +33,17 @@ func (c *refConfig) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.eastCVR, "east-region-cvr", "", "CVR number of Region Østdanmark, until it is published")
 }
 
-func (c *refConfig) load() (*refdata.Data, error) {
-	ref, err := refdata.Load(refdata.Config{EastRegionCode: c.eastCode, EastRegionCVR: c.eastCVR})
+// load loads the reference data; it warns on w when Region Østdanmark is
+// configured with the made-up test values (refdata.TestEastRegion).
+func (c *refConfig) load(w io.Writer) (*refdata.Data, error) {
+	cfg := refdata.Config{EastRegionCode: c.eastCode, EastRegionCVR: c.eastCVR}
+	ref, err := refdata.Load(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("reference data: %w", err)
+	}
+	if cfg.UsesTestValues() {
+		fmt.Fprintf(w, "warning: Region Østdanmark is configured with the made-up TEST values %s / %s: for development and tests only\n",
+			refdata.TestEastRegionCode, refdata.TestEastRegionCVR)
 	}
 	return ref, nil
 }
@@ -88,7 +95,7 @@ func runValidate(_ context.Context, e *env, args []string) int {
 		}
 		clk = clock.Fixed(at)
 	}
-	ref, err := rc.load()
+	ref, err := rc.load(e.stderr)
 	if err != nil {
 		fmt.Fprintln(e.stderr, "gateway validate:", err)
 		return exitFailure
