@@ -55,7 +55,9 @@ func childRecord(t *testing.T, birth string, consentAt time.Time) *record.Record
 	r.Person.BirthDate = &d
 	r.Person.CPR = ""
 	r.Person.ECPR = ""
-	r.Consent.FollowUp.Channels = []record.Channel{record.ChannelPhone}
+	for i := range r.Consent.FollowUp.Grants {
+		r.Consent.FollowUp.Grants[i].Channels = []record.Channel{record.ChannelPhone}
+	}
 	r.Consent.GivenBy = record.GivenBySelf
 	at := consentAt
 	r.Consent.Obtained.At = &at
@@ -93,6 +95,7 @@ func TestDanishCalendarRules(t *testing.T) {
 		v := newValidatorAt(t, now, refdata.Config{})
 		r := childRecord(t, "2026-11-25", now.Add(-time.Minute))
 		r.Consent.GivenBy = record.GivenByGuardian
+		r.Consent.Guardian = &record.Guardian{Name: "Sofie Lund", Relation: record.GuardianParent, Phone: "+4520304050"}
 		if ps := v.Validate(r); len(ps) != 0 {
 			t.Fatalf("a newborn registered on its birth day was refused: %v", ps)
 		}

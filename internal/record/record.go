@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/psykosocial/exchange/internal/strictjson"
@@ -117,8 +118,29 @@ type Address struct {
 type Relation struct {
 	// Type is the kind of relation.
 	Type RelationType `json:"type,omitempty"`
-	// RelativeOf is the record id of the person this one is a relative of.
+	// RelativeOf is the record id of the affected person this one is a
+	// relative of, when the sender knows it.
 	RelativeOf string `json:"relative_of,omitempty"`
+	// Affected names the affected person of a relative by CPR number, or by
+	// name and birth date, when the sender does not know (or there is not
+	// yet) a record of that person: the police list names the relative, the
+	// region's EPC the injured. The gateway links the records of one
+	// incident by subject reference; Affected never leaves the gateway: no
+	// view carries it.
+	Affected *AffectedPerson `json:"affected,omitempty"`
+	// Kinship says how a relative is related to the affected person.
+	Kinship Kinship `json:"kinship,omitempty"`
+}
+
+// AffectedPerson identifies the affected person a relative belongs to:
+// by CPR number, or by name and birth date.
+type AffectedPerson struct {
+	// CPR is the affected person's CPR number.
+	CPR string `json:"cpr,omitempty"`
+	// Name is the affected person's full name.
+	Name string `json:"name,omitempty"`
+	// BirthDate is the affected person's date of birth.
+	BirthDate *Date `json:"birth_date,omitempty"`
 }
 
 // Assessment is the professional assessment of need for follow-up.
@@ -137,29 +159,85 @@ type Consent struct {
 	FollowUp *FollowUp `json:"follow_up,omitempty"`
 	// GivenBy is who gave consent.
 	GivenBy GivenBy `json:"given_by,omitempty"`
+	// Guardian is the guardian who gave consent for a person under 15
+	// (required with GivenByGuardian, absent otherwise). Contact about a
+	// minor goes to the guardian's consented channels.
+	Guardian *Guardian `json:"guardian,omitempty"`
 	// Obtained documents how consent was obtained.
 	Obtained *Obtained `json:"obtained,omitempty"`
 	// WithdrawnAt is set when consent has been withdrawn.
 	WithdrawnAt *time.Time `json:"withdrawn_at,omitempty"`
 }
 
-// FollowUp is consent to follow-up contact.
+// Guardian is the person with parental responsibility who consented for a
+// minor.
+type Guardian struct {
+	// Name is the guardian's full name.
+	Name string `json:"name,omitempty"`
+	// Relation is how the guardian relates to the minor.
+	Relation GuardianRelation `json:"relation,omitempty"`
+	// Phone is the guardian's E.164 phone number.
+	Phone string `json:"phone,omitempty"`
+	// Email is the guardian's e-mail address.
+	Email string `json:"email,omitempty"`
+}
+
+// FollowUp is consent to follow-up contact: who may make contact, for what
+// and how, as a list of grants, one per recipient role.
 type FollowUp struct {
 	// Granted is whether follow-up contact is consented (required; a pointer
 	// so that an absent member is told apart from false).
 	Granted *bool `json:"granted,omitempty"`
-	// Channels are the consented contact channels.
-	Channels []Channel `json:"channels,omitempty"`
-	// Recipients are the consented recipient roles.
-	Recipients []RecipientRole `json:"recipients,omitempty"`
-	// Purposes are the consented purposes.
-	Purposes []Purpose `json:"purposes,omitempty"`
+	// Grants say, per recipient role, the purposes and channels consented:
+	// "information only for my municipality, psychiatric follow-up by the
+	// region" is two grants.
+	Grants []Grant `json:"grants,omitempty"`
 	// ExpiresAt is when follow-up consent lapses.
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 }
 
+// Grant is the consent given to one recipient role.
+type Grant struct {
+	// Recipient is the recipient role consented to.
+	Recipient RecipientRole `json:"recipient,omitempty"`
+	// Purposes are the purposes that role may contact the person for.
+	Purposes []Purpose `json:"purposes,omitempty"`
+	// Channels are the channels that role may use.
+	Channels []Channel `json:"channels,omitempty"`
+}
+
 // IsGranted reports whether f grants follow-up contact.
 func (f *FollowUp) IsGranted() bool { return f != nil && f.Granted != nil && *f.Granted }
+
+// GrantFor returns the grant for role and its index in Grants, or -1.
+func (f *FollowUp) GrantFor(role RecipientRole) (Grant, int) {
+	if f == nil {
+		return Grant{}, -1
+	}
+	for i, g := range f.Grants {
+		if g.Recipient == role {
+			return g, i
+		}
+	}
+	return Grant{}, -1
+}
+
+// AllChannels is the union of the grants' channels, in vocabulary order.
+func (f *FollowUp) AllChannels() []Channel {
+	if f == nil {
+		return nil
+	}
+	var out []Channel
+	for _, ch := range Channels() {
+		for _, g := range f.Grants {
+			if slices.Contains(g.Channels, ch) {
+				out = append(out, ch)
+				break
+			}
+		}
+	}
+	return out
+}
 
 // Obtained documents how consent was obtained.
 type Obtained struct {
@@ -316,6 +394,14 @@ func (r *Record) Clone() *Record {
 	}
 	if r.Relation != nil {
 		rel := *r.Relation
+		if rel.Affected != nil {
+			a := *rel.Affected
+			if a.BirthDate != nil {
+				d := *a.BirthDate
+				a.BirthDate = &d
+			}
+			rel.Affected = &a
+		}
 		c.Relation = &rel
 	}
 	if r.Assessment != nil {
@@ -331,11 +417,19 @@ func (r *Record) Clone() *Record {
 				g := *f.Granted
 				f.Granted = &g
 			}
-			f.Channels = append([]Channel(nil), f.Channels...)
-			f.Recipients = append([]RecipientRole(nil), f.Recipients...)
-			f.Purposes = append([]Purpose(nil), f.Purposes...)
+			if f.Grants != nil {
+				gs := make([]Grant, len(f.Grants))
+				for i, g := range f.Grants {
+					gs[i] = Grant{Recipient: g.Recipient, Purposes: slices.Clone(g.Purposes), Channels: slices.Clone(g.Channels)}
+				}
+				f.Grants = gs
+			}
 			f.ExpiresAt = cloneTime(f.ExpiresAt)
 			cs.FollowUp = &f
+		}
+		if cs.Guardian != nil {
+			g := *cs.Guardian
+			cs.Guardian = &g
 		}
 		if cs.Obtained != nil {
 			o := *cs.Obtained

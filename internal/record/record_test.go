@@ -83,14 +83,15 @@ func readExample(t testing.TB, name string) *record.Record {
 }
 
 // TestCanonicalGolden pins the canonical encoding: these bytes never change
-// within schema v1, because digests and signatures are computed over them.
+// within schema v1 once it is released, because digests and signatures are
+// computed over them.
 func TestCanonicalGolden(t *testing.T) {
 	r := readExample(t, "minimised-view.json")
 	got, err := record.MarshalCanonical(r)
 	if err != nil {
 		t.Fatal(err)
 	}
-	const want = `{"schema":"registration/v1","record_id":"3f6c1d2e-8a4b-4c7d-9e1f-2a3b4c5d6e7f","version":1,"incident":{"id":"HST-2026-0614-KBH-BRAND"},"consent":{"registration":"granted","follow_up":{"granted":true,"channels":["phone","digital_post"],"recipients":["residence_municipality","residence_region"],"purposes":["psychosocial_follow_up"],"expires_at":"2027-06-13T22:00:00Z"},"given_by":"self","obtained":{"by":{"authority":"region:1084","role":"kop"},"at":"2026-06-14T21:05:00Z","method":"verbal_documented","evidence_ref":"EPC-VBRO-0042"}}}`
+	const want = `{"schema":"registration/v1","record_id":"3f6c1d2e-8a4b-4c7d-9e1f-2a3b4c5d6e7f","version":1,"incident":{"id":"HST-2026-0614-KBH-BRAND"},"consent":{"registration":"granted","follow_up":{"granted":true,"grants":[{"recipient":"residence_municipality","purposes":["psychosocial_follow_up"],"channels":["phone","digital_post"]},{"recipient":"residence_region","purposes":["psychosocial_follow_up"],"channels":["phone","digital_post"]}],"expires_at":"2027-06-13T22:00:00Z"},"given_by":"self","obtained":{"by":{"authority":"region:1084","role":"kop"},"at":"2026-06-14T21:05:00Z","method":"verbal_documented","evidence_ref":"EPC-VBRO-0042"}}}`
 	if string(got) != want {
 		t.Errorf("canonical encoding changed:\n got %s\nwant %s", got, want)
 	}
@@ -132,10 +133,12 @@ func TestCloneIsDeep(t *testing.T) {
 		t.Fatal("clone differs")
 	}
 	c.Person.Address.City = "X"
-	c.Consent.FollowUp.Channels[0] = record.ChannelEmail
+	c.Consent.FollowUp.Grants[0].Channels[0] = record.ChannelEmail
+	c.Consent.FollowUp.Grants[1].Recipient = record.RecipientPoliceDistrict
 	*c.Consent.FollowUp.Granted = false
 	*c.Incident.OccurredAt = time.Time{}
-	if r.Person.Address.City == "X" || r.Consent.FollowUp.Channels[0] == record.ChannelEmail ||
+	if r.Person.Address.City == "X" || r.Consent.FollowUp.Grants[0].Channels[0] == record.ChannelEmail ||
+		r.Consent.FollowUp.Grants[1].Recipient == record.RecipientPoliceDistrict ||
 		!r.Consent.FollowUp.IsGranted() || r.Incident.OccurredAt.IsZero() {
 		t.Error("changing the clone changed the original")
 	}

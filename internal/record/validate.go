@@ -443,14 +443,52 @@ func (c *checker) relation(r *Record) {
 	if c.required("/relation/type", rel.Type != "") {
 		enum(c, "/relation/type", rel.Type, RelationTypes())
 	}
-	if rel.Type == RelationRelative {
-		if c.required("/relation/relative_of", rel.RelativeOf != "") &&
-			c.pattern("/relation/relative_of", rel.RelativeOf, reUUID, "a lower-case UUID") &&
-			rel.RelativeOf == r.RecordID {
-			c.add("/relation/relative_of", "relation.self", "names the record itself; it must name the record of the person this one is a relative of")
+	if rel.Type != RelationRelative {
+		why := "only a relative names whose relative they are"
+		c.forbidden("/relation/relative_of", rel.RelativeOf != "", why)
+		c.forbidden("/relation/affected", rel.Affected != nil, why)
+		c.forbidden("/relation/kinship", rel.Kinship != "", why)
+		return
+	}
+	enum(c, "/relation/kinship", rel.Kinship, Kinships())
+	if rel.RelativeOf == "" && rel.Affected == nil {
+		c.add("/relation/relative_of", "schema.required", "is required, or /relation/affected: a relative names the affected person by record id")
+		c.add("/relation/affected", "schema.required", "is required, or /relation/relative_of: a relative names the affected person by CPR number, or name and birth date")
+	}
+	if rel.RelativeOf != "" && c.pattern("/relation/relative_of", rel.RelativeOf, reUUID, "a lower-case UUID") && rel.RelativeOf == r.RecordID {
+		c.add("/relation/relative_of", "relation.self", "names the record itself; it must name the record of the person this one is a relative of")
+	}
+	if a := rel.Affected; a != nil {
+		c.affected(r, a)
+	}
+}
+
+// affected checks how a relative names the affected person: a CPR number,
+// or a name and a birth date, and not the relative themself.
+func (c *checker) affected(r *Record, a *AffectedPerson) {
+	const ptr = "/relation/affected"
+	if c.pattern(ptr+"/cpr", a.CPR, reCPR, "10 digits without hyphen") && a.CPR != "" {
+		if d, err := CPRBirthDate(a.CPR); err != nil {
+			c.add(ptr+"/cpr", "cpr.date", "%v", err)
+		} else if a.BirthDate != nil && *a.BirthDate != d {
+			c.add(ptr+"/birth_date", "cpr.birth_date", "disagrees with the date in the CPR number (%s)", d)
 		}
-	} else {
-		c.forbidden("/relation/relative_of", rel.RelativeOf != "", "only a relative names whose relative they are")
+	}
+	c.nonEmpty(ptr+"/name", a.Name, maxName)
+	if a.BirthDate != nil && a.BirthDate.After(DanishDateOf(c.now.Add(ClockSkew))) {
+		c.add(ptr+"/birth_date", "time.future", "lies in the future (today is %s in Denmark)", DanishDateOf(c.now))
+	}
+	if a.CPR == "" && (a.Name == "" || a.BirthDate == nil) {
+		c.add(ptr+"/cpr", "schema.required", "is required unless the affected person is named by name and birth_date")
+		if a.Name == "" {
+			c.add(ptr+"/name", "schema.required", "is required, with birth_date, when the affected person has no cpr")
+		}
+		if a.BirthDate == nil {
+			c.add(ptr+"/birth_date", "schema.required", "is required, with name, when the affected person has no cpr")
+		}
+	}
+	if p := r.Person; p != nil && a.CPR != "" && a.CPR == p.CPR {
+		c.add(ptr+"/cpr", "relation.self", "is the relative's own CPR number; it must be the affected person's")
 	}
 }
 
@@ -485,33 +523,24 @@ func (c *checker) consent(r *Record) {
 	}
 	if f := cs.FollowUp; f != nil {
 		c.required("/consent/follow_up/granted", f.Granted != nil)
-		items(c, "/consent/follow_up/channels", f.Channels, Channels())
-		items(c, "/consent/follow_up/recipients", f.Recipients, RecipientRoles())
-		items(c, "/consent/follow_up/purposes", f.Purposes, Purposes())
+		c.grants(f)
 		c.timeRange("/consent/follow_up/expires_at", f.ExpiresAt)
 		if f.IsGranted() {
-			if len(f.Channels) == 0 {
-				c.add("/consent/follow_up/channels", "schema.min_items", "must name at least one channel when follow-up is granted")
-			}
-			if len(f.Recipients) == 0 {
-				c.add("/consent/follow_up/recipients", "schema.min_items", "must name at least one recipient role when follow-up is granted")
-			}
-			if len(f.Purposes) == 0 {
-				c.add("/consent/follow_up/purposes", "schema.min_items", "must name at least one purpose when follow-up is granted")
+			if len(f.Grants) == 0 {
+				c.add("/consent/follow_up/grants", "schema.min_items", "must name at least one grant (recipient role, purposes, channels) when follow-up is granted")
 			}
 		} else {
 			why := "follow-up is not granted"
-			c.forbidden("/consent/follow_up/channels", len(f.Channels) > 0, why)
-			c.forbidden("/consent/follow_up/recipients", len(f.Recipients) > 0, why)
-			c.forbidden("/consent/follow_up/purposes", len(f.Purposes) > 0, why)
+			c.forbidden("/consent/follow_up/grants", len(f.Grants) > 0, why)
 			c.forbidden("/consent/follow_up/expires_at", f.ExpiresAt != nil, why)
 		}
 		// A view without the person (identity withheld) keeps the consent
 		// block as is; where the person travels, digital_post needs the CPR.
-		if slices.Contains(f.Channels, ChannelDigitalPost) && r.Person != nil && r.Person.CPR == "" {
+		if slices.Contains(f.AllChannels(), ChannelDigitalPost) && r.Person != nil && r.Person.CPR == "" {
 			c.add("/person/cpr", "schema.required", "is required: the digital_post channel addresses the person by CPR number")
 		}
 	}
+	c.guardian(cs)
 	if o := cs.Obtained; o != nil {
 		if c.required("/consent/obtained/by", o.By != nil) {
 			if c.required("/consent/obtained/by/authority", o.By.Authority != "") {
@@ -528,6 +557,67 @@ func (c *checker) consent(r *Record) {
 		c.nonEmpty("/consent/obtained/evidence_ref", o.EvidenceRef, maxEvidenceRef)
 	}
 	c.consentTimes(r)
+}
+
+// grants checks the follow-up grants: each names a recipient role once,
+// with at least one purpose and one channel; health purposes go to region
+// roles only.
+func (c *checker) grants(f *FollowUp) {
+	for i, g := range f.Grants {
+		ptr := fmt.Sprintf("/consent/follow_up/grants/%d", i)
+		if c.required(ptr+"/recipient", g.Recipient != "") {
+			enum(c, ptr+"/recipient", g.Recipient, RecipientRoles())
+			if _, first := f.GrantFor(g.Recipient); first < i {
+				c.add(ptr+"/recipient", "consent.grant_repeated", "grants to %s twice; one grant per recipient role lists all its purposes and channels", g.Recipient)
+			}
+		}
+		items(c, ptr+"/purposes", g.Purposes, Purposes())
+		items(c, ptr+"/channels", g.Channels, Channels())
+		if len(g.Purposes) == 0 {
+			c.add(ptr+"/purposes", "schema.min_items", "must name at least one purpose")
+		}
+		if len(g.Channels) == 0 {
+			c.add(ptr+"/channels", "schema.min_items", "must name at least one channel")
+		}
+		for j, p := range g.Purposes {
+			if slices.Contains(HealthPurposes(), p) && g.Recipient != "" && !IsRegionRole(g.Recipient) {
+				c.add(fmt.Sprintf("%s/purposes/%d", ptr, j), "consent.health_purpose_not_region",
+					"%s is health care and can be granted to a region role only (residence_region, incident_region), not %s", p, g.Recipient)
+			}
+		}
+	}
+}
+
+// guardian checks the guardian block: present exactly when a guardian
+// gave consent, naming the guardian and how they relate to the minor, and
+// carrying the guardian's address for each consented phone or e-mail
+// channel (contact about a minor goes to the guardian).
+func (c *checker) guardian(cs *Consent) {
+	g := cs.Guardian
+	if cs.GivenBy != GivenByGuardian {
+		c.forbidden("/consent/guardian", g != nil, "consent was not given by a guardian")
+		return
+	}
+	if !c.required("/consent/guardian", g != nil) {
+		return
+	}
+	if c.required("/consent/guardian/name", g.Name != "") {
+		c.nonEmpty("/consent/guardian/name", g.Name, maxName)
+	}
+	if c.required("/consent/guardian/relation", g.Relation != "") {
+		enum(c, "/consent/guardian/relation", g.Relation, GuardianRelations())
+	}
+	c.pattern("/consent/guardian/phone", g.Phone, rePhone, "an E.164 phone number such as +4512345678")
+	if g.Email != "" {
+		c.email("/consent/guardian/email", g.Email)
+	}
+	channels := cs.FollowUp.AllChannels()
+	if slices.Contains(channels, ChannelPhone) && g.Phone == "" {
+		c.add("/consent/guardian/phone", "consent.guardian_channel", "is required: the phone channel is consented, and contact about a minor goes to the guardian")
+	}
+	if slices.Contains(channels, ChannelEmail) && g.Email == "" {
+		c.add("/consent/guardian/email", "consent.guardian_channel", "is required: the email channel is consented, and contact about a minor goes to the guardian")
+	}
 }
 
 // consentTimes holds the consent rules a schema cannot express: order of

@@ -153,11 +153,60 @@ const (
 	PurposeFollowUp       Purpose = "psychosocial_follow_up"
 	PurposeAcuteSupport   Purpose = "acute_psychosocial_support"
 	PurposeIdentification Purpose = "identification_of_affected"
+	// PurposeSupportInformation: information about support offers only (a
+	// letter in Digital Post, an SMS with the hotline), no personal contact.
+	PurposeSupportInformation Purpose = "support_information"
+	// PurposePsychiatricFollowUp: follow-up by the region's psychiatry, the
+	// one purpose that carries the assessment notes (health data); it can
+	// be granted to region roles only.
+	PurposePsychiatricFollowUp Purpose = "psychiatric_follow_up"
 )
 
 // Purposes lists every Purpose.
 func Purposes() []Purpose {
-	return []Purpose{PurposeFollowUp, PurposeAcuteSupport, PurposeIdentification}
+	return []Purpose{PurposeFollowUp, PurposeAcuteSupport, PurposeIdentification, PurposeSupportInformation, PurposePsychiatricFollowUp}
+}
+
+// HealthPurposes are the purposes that need health data (GDPR art. 9):
+// only they carry the assessment notes, and only region roles can be
+// granted them.
+func HealthPurposes() []Purpose { return []Purpose{PurposePsychiatricFollowUp} }
+
+// IsRegionRole reports whether role is held by a region.
+func IsRegionRole(role RecipientRole) bool {
+	return role == RecipientResidenceRegion || role == RecipientIncidentRegion
+}
+
+// Kinship is how a relative is related to the affected person.
+type Kinship string
+
+// Kinship values.
+const (
+	KinshipParent  Kinship = "parent"
+	KinshipChild   Kinship = "child"
+	KinshipPartner Kinship = "partner"
+	KinshipSibling Kinship = "sibling"
+	KinshipOther   Kinship = "other"
+)
+
+// Kinships lists every Kinship.
+func Kinships() []Kinship {
+	return []Kinship{KinshipParent, KinshipChild, KinshipPartner, KinshipSibling, KinshipOther}
+}
+
+// GuardianRelation is how a guardian relates to the minor.
+type GuardianRelation string
+
+// Guardian relations.
+const (
+	GuardianParent    GuardianRelation = "parent"
+	GuardianCustodian GuardianRelation = "custodian"
+	GuardianOther     GuardianRelation = "other"
+)
+
+// GuardianRelations lists every GuardianRelation.
+func GuardianRelations() []GuardianRelation {
+	return []GuardianRelation{GuardianParent, GuardianCustodian, GuardianOther}
 }
 
 // GivenBy is who gave consent.
@@ -232,16 +281,22 @@ func FieldGroups() []FieldGroup {
 // incident/id, registered, consent) travel with every view.
 //
 // Contact members are further limited per channel by the consent policy:
-// /person/phone needs the phone channel, /person/email the email channel.
+// /person/phone needs the phone channel, /person/email the email channel;
+// for a minor whose guardian consented, the guardian's phone and e-mail
+// take their place. /relation/affected (the affected person's CPR number or
+// name and birth date, in a relative's record) is in no group: it never
+// leaves the gateway. The consent block travels with every view, reduced to
+// what the recipient may know (its own grants; the guardian's members with
+// their groups).
 // /assessment/notes is health data (a special category) and is granted only
 // where explicit consent names a purpose that needs it.
 func GroupFields() map[FieldGroup][]string {
 	return map[FieldGroup][]string{
-		GroupIdentity:   {"/person/cpr", "/person/ecpr", "/person/name", "/person/birth_date", "/person/address_protected"},
-		GroupContact:    {"/person/phone", "/person/email", "/person/language", "/person/interpreter_needed"},
+		GroupIdentity:   {"/person/cpr", "/person/ecpr", "/person/name", "/person/birth_date", "/person/address_protected", "/consent/guardian/name", "/consent/guardian/relation"},
+		GroupContact:    {"/person/phone", "/person/email", "/person/language", "/person/interpreter_needed", "/consent/guardian/phone", "/consent/guardian/email"},
 		GroupAddress:    {"/person/address"},
 		GroupIncident:   {"/incident/title", "/incident/kind", "/incident/occurred_at", "/incident/municipality_code", "/incident/region_code", "/incident/site"},
-		GroupRelation:   {"/relation"},
+		GroupRelation:   {"/relation/type", "/relation/relative_of", "/relation/kinship"},
 		GroupAssessment: {"/assessment/follow_up_priority", "/assessment/notes"},
 	}
 }
