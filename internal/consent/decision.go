@@ -77,6 +77,14 @@ const (
 	// CheckHealthNotesNeedConsent: health notes go only where explicit
 	// consent names a purpose that needs them.
 	CheckHealthNotesNeedConsent Check = "health_notes_need_consent"
+	// CheckMinorOwnContact: a guardian consented, so contact goes to the
+	// guardian's channels; the minor's own phone and e-mail are withheld
+	// unless the policy's minors.own_contact says otherwise.
+	CheckMinorOwnContact Check = "minor_own_contact"
+	// CheckLinkNotHeld: the record id of the affected person a relative
+	// belongs to travels only to a recipient that also received the
+	// affected person's record; otherwise only the kinship does.
+	CheckLinkNotHeld Check = "link_not_held"
 )
 
 // WithheldField is a field the rule's groups cover that a safeguard removed
@@ -119,6 +127,10 @@ type Decision struct {
 	Basis Basis `json:"basis,omitempty"`
 	// LegalBasis is the id of the rule's legal basis (BasisLegal only).
 	LegalBasis string `json:"legal_basis,omitempty"`
+	// ContactLegalBasis is the legal basis on which a legal-basis decision
+	// discloses contact details (the rule's contact_legal_basis): set only
+	// when the view carries a phone number or e-mail address.
+	ContactLegalBasis string `json:"contact_legal_basis,omitempty"`
 	// Clause lists the JSON Pointers of the consent members that allowed a
 	// consent-based decision: the recipient role and the purpose in
 	// /consent/follow_up.
@@ -188,6 +200,9 @@ func (d Decision) String() string {
 		}
 	case BasisLegal:
 		b.WriteString(", on legal basis " + d.LegalBasis + " within the incident period")
+		if d.ContactLegalBasis != "" {
+			b.WriteString("; contact details on legal basis " + d.ContactLegalBasis + ", for the channels the person consented to for follow-up")
+		}
 	}
 	b.WriteString(". Disclosed: " + strings.Join(d.Fields, ", ") + ".")
 	if len(d.Withheld) > 0 {
@@ -249,6 +264,10 @@ func (w WithheldField) explain() string {
 		return "health data, which the rule does not disclose"
 	case CheckHealthNotesNeedConsent:
 		return "health data, which goes only where explicit consent names a purpose that needs it"
+	case CheckMinorOwnContact:
+		return "a guardian consented for the person, so contact goes to the guardian's channels, not the person's own"
+	case CheckLinkNotHeld:
+		return "the link to the affected person's record travels only to a recipient that received that record; the kinship travels"
 	}
 	return "unexplained safeguard " + string(w.Check)
 }

@@ -39,10 +39,17 @@ type Outcome struct {
 }
 
 // Pointers of consent members.
-const (
-	ptrRecipients = "/consent/follow_up/recipients/"
-	ptrPurposes   = "/consent/follow_up/purposes/"
-)
+const ptrGrants = "/consent/follow_up/grants/"
+
+// Links tells whether a recipient holds a record: a relative's link to the
+// affected person (/relation/relative_of) travels only to a recipient that
+// also received the affected person's record. The service answers from its
+// stored deliveries; nil means no recipient holds any, and only the
+// kinship travels.
+type Links interface {
+	// Holds reports whether recipient received record recordID.
+	Holds(recipient, recordID string) bool
+}
 
 // Evaluate decides, for every candidate and every rule for its role, allow
 // or withhold, and builds the minimised view of each allowed decision. A
@@ -50,8 +57,16 @@ const (
 // (CheckNoRule). Consent expiry and incident periods are judged at the time
 // at. The record should have passed record.Validator; Evaluate checks again
 // what it relies on and fails with ErrInvalidConsent or ErrUnknownRecipient
-// rather than guess.
+// rather than guess. No recipient is taken to hold another record: a
+// relative's link to the affected person is withheld (see EvaluateLinked).
 func (p *Policy) Evaluate(rec *record.Record, candidates []routing.Candidate, at time.Time) ([]Outcome, error) {
+	return p.EvaluateLinked(rec, candidates, at, nil)
+}
+
+// EvaluateLinked is Evaluate with the recipients' holdings: a relative's
+// /relation/relative_of travels to a recipient only when links says it
+// holds the affected person's record.
+func (p *Policy) EvaluateLinked(rec *record.Record, candidates []routing.Candidate, at time.Time, links Links) ([]Outcome, error) {
 	if rec == nil {
 		return nil, fmt.Errorf("%w: no record", ErrInvalidInput)
 	}
@@ -81,10 +96,10 @@ func (p *Policy) Evaluate(rec *record.Record, candidates []routing.Candidate, at
 			continue
 		}
 		for _, i := range idx {
-			d, keep := p.decide(rec, &f, have, c, &p.rules[i], at)
+			d, keep := p.decide(rec, &f, have, c, &p.rules[i], links)
 			o := Outcome{Decision: d}
 			if d.Effect == Allow {
-				o.View = project(rec, keep)
+				o.View = project(rec, keep, c.Role)
 			}
 			out = append(out, o)
 		}
@@ -92,16 +107,16 @@ func (p *Policy) Evaluate(rec *record.Record, candidates []routing.Candidate, at
 	return out, nil
 }
 
-// EvaluateRoute is Evaluate over a whole routing result: the decisions for
-// its candidates, followed by one withheld decision
+// EvaluateRoute is EvaluateLinked over a whole routing result: the
+// decisions for its candidates, followed by one withheld decision
 // (CheckRecipientNotConfigured) for every role routing could not fill
 // because the recipient's code is not configured (routing.RegionNotConfigured).
 // A record whose residence or incident lies in Region Østdanmark's
 // municipalities thus never loses its region recipients without a word:
 // the journal records the gap, and the service routes the record again once
 // the configuration is complete.
-func (p *Policy) EvaluateRoute(rec *record.Record, route routing.Result, at time.Time) ([]Outcome, error) {
-	out, err := p.Evaluate(rec, route.Candidates, at)
+func (p *Policy) EvaluateRoute(rec *record.Record, route routing.Result, at time.Time, links Links) ([]Outcome, error) {
+	out, err := p.EvaluateLinked(rec, route.Candidates, at, links)
 	if err != nil {
 		return nil, err
 	}
@@ -120,17 +135,19 @@ func (p *Policy) EvaluateRoute(rec *record.Record, route routing.Result, at time
 
 // facts are what every rule needs to know about the consent, worked out once.
 type facts struct {
+	at        time.Time
 	withdrawn bool
 	reg       record.RegistrationConsent
 	granted   bool // follow-up consent granted and in force as far as time goes
 	refused   bool // follow-up explicitly refused (granted: false)
 	expired   bool
+	guardian  bool // a guardian consented: contact goes to the guardian
 	fu        *record.FollowUp
 }
 
 func factsOf(rec *record.Record, at time.Time) facts {
 	cs := rec.Consent
-	f := facts{withdrawn: cs.WithdrawnAt != nil, reg: cs.Registration, fu: cs.FollowUp}
+	f := facts{at: at, withdrawn: cs.WithdrawnAt != nil, reg: cs.Registration, fu: cs.FollowUp, guardian: cs.GivenBy == record.GivenByGuardian}
 	if fu := cs.FollowUp; fu != nil && fu.Granted != nil {
 		f.granted = *fu.Granted
 		f.refused = !*fu.Granted
@@ -139,23 +156,40 @@ func factsOf(rec *record.Record, at time.Time) facts {
 	return f
 }
 
-// channel reports whether ch is a consented channel in force.
-func (f *facts) channel(ch record.Channel) bool {
-	return f.granted && !f.expired && !f.withdrawn && slices.Contains(f.fu.Channels, ch)
+// inForce reports whether follow-up consent is granted and in force.
+func (f *facts) inForce() bool { return f.granted && !f.expired && !f.withdrawn }
+
+// channel reports whether ch is a channel a recipient may use under rule
+// r in role: the channels of the role's own grant for a consent rule, the
+// channels consented to any recipient for a legal-basis rule that names a
+// contact legal basis, and none otherwise; always only while the consent
+// is in force.
+func (f *facts) channel(r *compiledRule, role record.RecipientRole, ch record.Channel) bool {
+	if !f.inForce() {
+		return false
+	}
+	switch {
+	case r.Basis == BasisConsent:
+		g, i := f.fu.GrantFor(role)
+		return i >= 0 && slices.Contains(g.Channels, ch)
+	case r.ContactLegalBasis != "":
+		return slices.Contains(f.fu.AllChannels(), ch)
+	}
+	return false
 }
 
 // decide applies rule r to candidate c and returns the decision and, when
 // it allows, the fields of the view.
-func (p *Policy) decide(rec *record.Record, f *facts, have fieldSet, c routing.Candidate, r *compiledRule, at time.Time) (Decision, fieldSet) {
+func (p *Policy) decide(rec *record.Record, f *facts, have fieldSet, c routing.Candidate, r *compiledRule, links Links) (Decision, fieldSet) {
 	d := Decision{
 		RecordID: rec.RecordID, Version: rec.Version, Recipient: c.Authority, Role: c.Role,
 		Purpose: r.Purpose, Effect: Withhold, RuleID: r.ID, PolicyVersion: p.doc.Version,
-		Basis: r.Basis, LegalBasis: r.LegalBasis, At: at,
+		Basis: r.Basis, LegalBasis: r.LegalBasis, At: f.at,
 	}
 	if r.Basis == BasisConsent {
 		d.GivenBy = rec.Consent.GivenBy
 	}
-	if d.Check = gate(rec, f, r, c.Role, at, &d); d.Check != "" {
+	if d.Check = gate(rec, f, r, c.Role, &d); d.Check != "" {
 		return d, 0
 	}
 	keep := r.fields & have
@@ -166,31 +200,55 @@ func (p *Policy) decide(rec *record.Record, f *facts, have fieldSet, c routing.C
 		}
 		d.Withheld = append(d.Withheld, WithheldField{Path: fl.path(), Check: ch})
 	}
-	if keep.has(fPhone) && !f.channel(record.ChannelPhone) {
-		withhold(fPhone, CheckChannelNotConsented)
+	phone, email := f.channel(r, c.Role, record.ChannelPhone), f.channel(r, c.Role, record.ChannelEmail)
+	if f.guardian && !p.doc.Minors.OwnContact {
+		// Contact about a minor goes to the guardian's channels.
+		if keep.has(fPhone) {
+			withhold(fPhone, CheckMinorOwnContact)
+		}
+		if keep.has(fEmail) {
+			withhold(fEmail, CheckMinorOwnContact)
+		}
 	}
-	if keep.has(fEmail) && !f.channel(record.ChannelEmail) {
-		withhold(fEmail, CheckChannelNotConsented)
+	for _, x := range []struct {
+		fl field
+		ok bool
+	}{{fPhone, phone}, {fEmail, email}, {fGuardianPhone, phone}, {fGuardianEmail, email}} {
+		if keep.has(x.fl) && !x.ok {
+			withhold(x.fl, CheckChannelNotConsented)
+		}
 	}
 	if keep.has(fAddress) && rec.Person.AddressProtected && c.Role != record.RecipientResidenceMunicipality {
 		withhold(fAddress, CheckAddressProtected)
+	}
+	if keep.has(fRelativeOf) && (links == nil || !links.Holds(c.Authority, rec.Relation.RelativeOf)) {
+		withhold(fRelativeOf, CheckLinkNotHeld)
 	}
 	if have.has(fNotes) && r.covered.has(fNotes) {
 		switch {
 		case !r.HealthNotes:
 			withhold(fNotes, CheckHealthNotesNotInRule)
-		case r.Basis != BasisConsent || !p.health[r.Purpose] || !slices.Contains(f.fu.Purposes, r.Purpose):
+		case r.Basis != BasisConsent || !p.health[r.Purpose] || !grantNames(f.fu, c.Role, r.Purpose):
 			withhold(fNotes, CheckHealthNotesNeedConsent)
 		}
+	}
+	if keep&(1<<fPhone|1<<fEmail|1<<fGuardianPhone|1<<fGuardianEmail) != 0 && r.Basis == BasisLegal {
+		d.ContactLegalBasis = r.ContactLegalBasis
 	}
 	d.Effect = Allow
 	d.Fields = paths(rec, keep)
 	return d, keep
 }
 
+// grantNames reports whether the follow-up consent grants purpose to role.
+func grantNames(fu *record.FollowUp, role record.RecipientRole, purpose record.Purpose) bool {
+	g, i := fu.GrantFor(role)
+	return i >= 0 && slices.Contains(g.Purposes, purpose)
+}
+
 // gate applies the checks that withhold a whole decision and returns the
 // first that fails, or "". For a consent rule that passes it sets d.Clause.
-func gate(rec *record.Record, f *facts, r *compiledRule, role record.RecipientRole, at time.Time, d *Decision) Check {
+func gate(rec *record.Record, f *facts, r *compiledRule, role record.RecipientRole, d *Decision) Check {
 	switch {
 	case f.withdrawn:
 		return CheckConsentWithdrawn
@@ -198,10 +256,10 @@ func gate(rec *record.Record, f *facts, r *compiledRule, role record.RecipientRo
 		return CheckRegistrationRefused
 	}
 	if r.Basis == BasisConsent {
-		ri, pi := -1, -1
-		if f.fu != nil {
-			ri = slices.Index(f.fu.Recipients, role)
-			pi = slices.Index(f.fu.Purposes, r.Purpose)
+		g, gi := f.fu.GrantFor(role)
+		pi := -1
+		if gi >= 0 {
+			pi = slices.Index(g.Purposes, r.Purpose)
 		}
 		switch {
 		case f.reg != record.RegistrationGranted:
@@ -210,12 +268,12 @@ func gate(rec *record.Record, f *facts, r *compiledRule, role record.RecipientRo
 			return CheckFollowUpNotGranted
 		case f.expired:
 			return CheckConsentExpired
-		case ri < 0:
+		case gi < 0:
 			return CheckRecipientNotConsented
 		case pi < 0:
 			return CheckPurposeNotConsented
 		}
-		d.Clause = []string{indexed(ptrRecipients, ri), indexed(ptrPurposes, pi)}
+		d.Clause = []string{grantPointer(gi, "recipient", -1), grantPointer(gi, "purposes", pi)}
 		return ""
 	}
 	if r.HonourFollowUpRefusal && f.refused {
@@ -224,22 +282,29 @@ func gate(rec *record.Record, f *facts, r *compiledRule, role record.RecipientRo
 	if rec.Incident == nil || rec.Incident.OccurredAt == nil {
 		return CheckIncidentTimeUnknown
 	}
-	if !at.Before(rec.Incident.OccurredAt.Add(time.Duration(r.IncidentPeriodDays) * 24 * time.Hour)) {
+	if !f.at.Before(rec.Incident.OccurredAt.Add(time.Duration(r.IncidentPeriodDays) * 24 * time.Hour)) {
 		return CheckIncidentPeriodEnded
 	}
 	return ""
 }
 
-// indexed is the pointer base+i; the common cases are constants, which
-// spares an allocation per decision.
-func indexed(base string, i int) string {
-	switch {
-	case base == ptrRecipients && i < 5:
-		return [...]string{ptrRecipients + "0", ptrRecipients + "1", ptrRecipients + "2", ptrRecipients + "3", ptrRecipients + "4"}[i]
-	case base == ptrPurposes && i < 3:
-		return [...]string{ptrPurposes + "0", ptrPurposes + "1", ptrPurposes + "2"}[i]
+// grantPointer is the JSON Pointer of member of grant i (and of its item j
+// when j >= 0); the common cases are constants, which spares allocations
+// per decision.
+func grantPointer(i int, member string, j int) string {
+	if i < 5 && j < 5 {
+		switch {
+		case member == "recipient" && j < 0:
+			return [...]string{ptrGrants + "0/recipient", ptrGrants + "1/recipient", ptrGrants + "2/recipient", ptrGrants + "3/recipient", ptrGrants + "4/recipient"}[i]
+		case member == "purposes" && j == 0:
+			return [...]string{ptrGrants + "0/purposes/0", ptrGrants + "1/purposes/0", ptrGrants + "2/purposes/0", ptrGrants + "3/purposes/0", ptrGrants + "4/purposes/0"}[i]
+		}
 	}
-	return base + strconv.Itoa(i)
+	s := ptrGrants + strconv.Itoa(i) + "/" + member
+	if j >= 0 {
+		s += "/" + strconv.Itoa(j)
+	}
+	return s
 }
 
 // checkConsent refuses a consent block the policy cannot judge safely.
@@ -264,31 +329,41 @@ func checkConsent(cs *record.Consent) error {
 	if f.Granted == nil {
 		return bad("/consent/follow_up/granted", "is required")
 	}
-	if err := knownAll("/consent/follow_up/channels", f.Channels, record.Channels()); err != nil {
-		return err
-	}
-	if err := knownAll("/consent/follow_up/recipients", f.Recipients, record.RecipientRoles()); err != nil {
-		return err
-	}
-	if err := knownAll("/consent/follow_up/purposes", f.Purposes, record.Purposes()); err != nil {
-		return err
-	}
-	if len(f.Channels) > 0 && len(f.Recipients) == 0 {
-		return bad("/consent/follow_up/recipients", "the consent names channels but no recipients: it does not say who may use them")
+	for i, g := range f.Grants {
+		ptr := fmt.Sprintf("/consent/follow_up/grants/%d", i)
+		if !slices.Contains(record.RecipientRoles(), g.Recipient) {
+			return bad(ptr+"/recipient", "%q is not one of %s", g.Recipient, list(record.RecipientRoles()))
+		}
+		if _, first := f.GrantFor(g.Recipient); first < i {
+			return bad(ptr+"/recipient", "grants to %s twice: it would be unclear which grant holds", g.Recipient)
+		}
+		if err := knownAll(ptr+"/channels", g.Channels, record.Channels()); err != nil {
+			return err
+		}
+		if err := knownAll(ptr+"/purposes", g.Purposes, record.Purposes()); err != nil {
+			return err
+		}
+		if len(g.Channels) == 0 || len(g.Purposes) == 0 {
+			return bad(ptr, "a grant must name at least one purpose and one channel")
+		}
+		for _, p := range g.Purposes {
+			if slices.Contains(record.HealthPurposes(), p) && !record.IsRegionRole(g.Recipient) {
+				return bad(ptr+"/purposes", "%s needs health data and can be granted to a region role only, not %s", p, g.Recipient)
+			}
+		}
 	}
 	if *f.Granted {
 		switch {
 		case cs.Registration != record.RegistrationGranted:
 			return bad("/consent/follow_up/granted", "follow-up consent needs registration consent (registration is %s)", cs.Registration)
-		case len(f.Channels) == 0:
-			return bad("/consent/follow_up/channels", "follow-up consent must name at least one channel")
-		case len(f.Recipients) == 0:
-			return bad("/consent/follow_up/recipients", "follow-up consent must name at least one recipient role")
-		case len(f.Purposes) == 0:
-			return bad("/consent/follow_up/purposes", "follow-up consent must name at least one purpose")
+		case len(f.Grants) == 0:
+			return bad("/consent/follow_up/grants", "follow-up consent must name at least one grant")
 		}
-	} else if len(f.Channels)+len(f.Recipients)+len(f.Purposes) > 0 || f.ExpiresAt != nil {
-		return bad("/consent/follow_up", "follow-up is not granted, yet the consent names channels, recipients, purposes or an expiry")
+	} else if len(f.Grants) > 0 || f.ExpiresAt != nil {
+		return bad("/consent/follow_up", "follow-up is not granted, yet the consent names grants or an expiry")
+	}
+	if cs.GivenBy == record.GivenByGuardian && cs.Guardian == nil {
+		return bad("/consent/guardian", "a guardian consented, but the record does not say who: contact about the minor has nowhere to go")
 	}
 	return nil
 }
@@ -357,7 +432,11 @@ func ViewOf(rec *record.Record, decisions ...Decision) (*record.Record, error) {
 			keep |= 1 << f
 		}
 	}
+	roles := make([]record.RecipientRole, 0, len(decisions))
+	for _, d := range decisions {
+		roles = append(roles, d.Role)
+	}
 	v := rec.Clone()
-	strip(v, keep)
+	strip(v, keep, roles)
 	return v, nil
 }

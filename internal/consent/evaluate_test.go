@@ -43,18 +43,27 @@ func TestEvaluateRefusesBadInput(t *testing.T) {
 		{"the gateway as recipient", good, cand("gateway", record.RecipientPoliceDistrict), consent.ErrUnknownRecipient},
 		{"no record", nil, res.Candidates, consent.ErrInvalidInput},
 		{"no consent block", edited(func(r *record.Record) { r.Consent = nil }), res.Candidates, consent.ErrInvalidConsent},
-		{"consent with channels but no recipients", edited(func(r *record.Record) { r.Consent.FollowUp.Recipients = nil }), res.Candidates, consent.ErrInvalidConsent},
+		{"a grant without recipient", edited(func(r *record.Record) { r.Consent.FollowUp.Grants[0].Recipient = "" }), res.Candidates, consent.ErrInvalidConsent},
+		{"two grants to one role", edited(func(r *record.Record) {
+			r.Consent.FollowUp.Grants[1].Recipient = r.Consent.FollowUp.Grants[0].Recipient
+		}), res.Candidates, consent.ErrInvalidConsent},
+		{"health purpose granted to a municipality", edited(func(r *record.Record) {
+			r.Consent.FollowUp.Grants[0].Purposes = []record.Purpose{record.PurposePsychiatricFollowUp}
+		}), res.Candidates, consent.ErrInvalidConsent},
+		{"guardian consent without the guardian", edited(func(r *record.Record) { r.Consent.GivenBy = record.GivenByGuardian }), res.Candidates, consent.ErrInvalidConsent},
 		{"channels although follow-up is refused", edited(func(r *record.Record) {
 			r.Consent.FollowUp.Granted = ptr(false)
 		}), res.Candidates, consent.ErrInvalidConsent},
 		{"follow-up without registration consent", edited(func(r *record.Record) {
 			r.Consent.Registration = record.RegistrationNotObtained
 		}), res.Candidates, consent.ErrInvalidConsent},
-		{"follow-up without purposes", edited(func(r *record.Record) { r.Consent.FollowUp.Purposes = nil }), res.Candidates, consent.ErrInvalidConsent},
+		{"a grant without purposes", edited(func(r *record.Record) { r.Consent.FollowUp.Grants[0].Purposes = nil }), res.Candidates, consent.ErrInvalidConsent},
+		{"follow-up without grants", edited(func(r *record.Record) { r.Consent.FollowUp.Grants = nil }), res.Candidates, consent.ErrInvalidConsent},
 		{"follow-up without granted", edited(func(r *record.Record) { r.Consent.FollowUp.Granted = nil }), res.Candidates, consent.ErrInvalidConsent},
-		{"unknown channel", edited(func(r *record.Record) { r.Consent.FollowUp.Channels = []record.Channel{"sms"} }), res.Candidates, consent.ErrInvalidConsent},
+		{"unknown channel", edited(func(r *record.Record) { r.Consent.FollowUp.Grants[0].Channels = []record.Channel{"sms"} }), res.Candidates, consent.ErrInvalidConsent},
 		{"unknown consented recipient role", edited(func(r *record.Record) {
-			r.Consent.FollowUp.Recipients = append(r.Consent.FollowUp.Recipients, "any_authority")
+			r.Consent.FollowUp.Grants = append(r.Consent.FollowUp.Grants, record.Grant{Recipient: "any_authority",
+				Purposes: []record.Purpose{record.PurposeFollowUp}, Channels: []record.Channel{record.ChannelPhone}})
 		}), res.Candidates, consent.ErrInvalidConsent},
 		{"unknown registration value", edited(func(r *record.Record) { r.Consent.Registration = "yes" }), res.Candidates, consent.ErrInvalidConsent},
 		{"documented consent without who gave it", edited(func(r *record.Record) { r.Consent.GivenBy = "" }), res.Candidates, consent.ErrInvalidConsent},

@@ -9,8 +9,10 @@ import (
 
 // field is one member of the record that a view may or may not carry. The
 // members that travel with every view (schema, record_id, version,
-// incident/id, registered, consent) are not fields: they are always kept.
-// The order is document order, which is also the order of Decision.Fields.
+// incident/id, registered, consent, reduced to what the recipient may know)
+// are not fields: they are always kept. /relation/affected is not a field
+// either: it never leaves the gateway. The order is document order, which
+// is also the order of Decision.Fields.
 type field uint8
 
 const (
@@ -30,9 +32,13 @@ const (
 	fAddressProtected
 	fLanguage
 	fInterpreter
-	fRelation
+	fRelationType
+	fRelativeOf
+	fKinship
 	fPriority
 	fNotes
+	fGuardianPhone
+	fGuardianEmail
 	numFields
 )
 
@@ -51,47 +57,38 @@ const (
 	pathConsent    = "/consent"
 )
 
-// path is the JSON Pointer of f, as record.GroupFields writes it.
+// fieldPaths are the JSON Pointers of the fields, as record.GroupFields
+// writes them.
+var fieldPaths = [numFields]string{
+	fIncidentTitle:        "/incident/title",
+	fIncidentKind:         "/incident/kind",
+	fIncidentOccurredAt:   "/incident/occurred_at",
+	fIncidentMunicipality: "/incident/municipality_code",
+	fIncidentRegion:       "/incident/region_code",
+	fIncidentSite:         "/incident/site",
+	fCPR:                  "/person/cpr",
+	fECPR:                 "/person/ecpr",
+	fName:                 "/person/name",
+	fBirthDate:            "/person/birth_date",
+	fPhone:                "/person/phone",
+	fEmail:                "/person/email",
+	fAddress:              "/person/address",
+	fAddressProtected:     "/person/address_protected",
+	fLanguage:             "/person/language",
+	fInterpreter:          "/person/interpreter_needed",
+	fRelationType:         "/relation/type",
+	fRelativeOf:           "/relation/relative_of",
+	fKinship:              "/relation/kinship",
+	fPriority:             "/assessment/follow_up_priority",
+	fNotes:                "/assessment/notes",
+	fGuardianPhone:        "/consent/guardian/phone",
+	fGuardianEmail:        "/consent/guardian/email",
+}
+
+// path is the JSON Pointer of f.
 func (f field) path() string {
-	switch f {
-	case fIncidentTitle:
-		return "/incident/title"
-	case fIncidentKind:
-		return "/incident/kind"
-	case fIncidentOccurredAt:
-		return "/incident/occurred_at"
-	case fIncidentMunicipality:
-		return "/incident/municipality_code"
-	case fIncidentRegion:
-		return "/incident/region_code"
-	case fIncidentSite:
-		return "/incident/site"
-	case fCPR:
-		return "/person/cpr"
-	case fECPR:
-		return "/person/ecpr"
-	case fName:
-		return "/person/name"
-	case fBirthDate:
-		return "/person/birth_date"
-	case fPhone:
-		return "/person/phone"
-	case fEmail:
-		return "/person/email"
-	case fAddress:
-		return "/person/address"
-	case fAddressProtected:
-		return "/person/address_protected"
-	case fLanguage:
-		return "/person/language"
-	case fInterpreter:
-		return "/person/interpreter_needed"
-	case fRelation:
-		return "/relation"
-	case fPriority:
-		return "/assessment/follow_up_priority"
-	case fNotes:
-		return "/assessment/notes"
+	if f < numFields {
+		return fieldPaths[f]
 	}
 	return ""
 }
@@ -155,9 +152,14 @@ func present(rec *record.Record) fieldSet {
 			flag(p.Address != nil, fAddress) | flag(p.AddressProtected, fAddressProtected) |
 			flag(p.Language != "", fLanguage) | flag(p.InterpreterNeeded, fInterpreter)
 	}
-	s |= flag(rec.Relation != nil, fRelation)
+	if r := rec.Relation; r != nil {
+		s |= flag(r.Type != "", fRelationType) | flag(r.RelativeOf != "", fRelativeOf) | flag(r.Kinship != "", fKinship)
+	}
 	if a := rec.Assessment; a != nil {
 		s |= flag(a.FollowUpPriority != "", fPriority) | flag(a.Notes != "", fNotes)
+	}
+	if c := rec.Consent; c != nil && c.Guardian != nil {
+		s |= flag(c.Guardian.Phone != "", fGuardianPhone) | flag(c.Guardian.Email != "", fGuardianEmail)
 	}
 	return s
 }
@@ -170,9 +172,11 @@ func flag(b bool, f field) fieldSet {
 }
 
 // strip removes from v every field not in keep, and then every object left
-// empty, so that v stays a valid record: incident keeps its id, and
-// registered and consent are never touched.
-func strip(v *record.Record, keep fieldSet) {
+// empty, so that v stays a valid record: incident keeps its id, registered
+// is never touched, the relation never keeps /relation/affected, and the
+// consent block keeps only the grants of roles and the guardian's contact
+// fields in keep (reduceConsent).
+func strip(v *record.Record, keep fieldSet, roles []record.RecipientRole) {
 	if in := v.Incident; in != nil {
 		if !keep.has(fIncidentTitle) {
 			in.Title = ""
@@ -212,7 +216,6 @@ func strip(v *record.Record, keep fieldSet) {
 		if !keep.has(fEmail) {
 			p.Email = ""
 		}
-
 		if !keep.has(fAddress) {
 			p.Address = nil
 		}
@@ -229,8 +232,17 @@ func strip(v *record.Record, keep fieldSet) {
 			v.Person = nil
 		}
 	}
-	if !keep.has(fRelation) {
-		v.Relation = nil
+	if r := v.Relation; r != nil {
+		r.Affected = nil
+		if !keep.has(fRelativeOf) {
+			r.RelativeOf = ""
+		}
+		if !keep.has(fKinship) {
+			r.Kinship = ""
+		}
+		if !keep.has(fRelationType) {
+			v.Relation = nil
+		}
 	}
 	if a := v.Assessment; a != nil {
 		if !keep.has(fPriority) {
@@ -241,6 +253,41 @@ func strip(v *record.Record, keep fieldSet) {
 		}
 		if *a == (record.Assessment{}) {
 			v.Assessment = nil
+		}
+	}
+	if c := v.Consent; c != nil {
+		reduceConsent(c, keep, roles)
+	}
+}
+
+// reduceConsent reduces a view's consent block to what its recipient, in
+// roles, may know: the grants of its own roles (none: no follow_up block,
+// and never for the police, who never see contact preferences), and the guardian's
+// phone and e-mail only where the view discloses them. Who consented, how
+// and when, and a withdrawal always travel.
+func reduceConsent(c *record.Consent, keep fieldSet, roles []record.RecipientRole) {
+	if f := c.FollowUp; f != nil {
+		kept := f.Grants[:0]
+		for _, g := range f.Grants {
+			for _, r := range roles {
+				if g.Recipient == r && r != record.RecipientPoliceDistrict {
+					kept = append(kept, g)
+					break
+				}
+			}
+		}
+		if len(kept) == 0 {
+			c.FollowUp = nil
+		} else {
+			f.Grants = kept
+		}
+	}
+	if g := c.Guardian; g != nil {
+		if !keep.has(fGuardianPhone) {
+			g.Phone = ""
+		}
+		if !keep.has(fGuardianEmail) {
+			g.Email = ""
 		}
 	}
 }
@@ -269,7 +316,7 @@ func paths(rec *record.Record, disclosed fieldSet) []string {
 	if rec.Consent != nil {
 		out = append(out, pathConsent)
 	}
-	return out
+	return appendFields(out, disclosed, fGuardianPhone, fGuardianEmail)
 }
 
 // appendFields appends the paths of the fields from..to (inclusive) in s.

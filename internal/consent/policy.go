@@ -47,8 +47,31 @@ type Document struct {
 	Purposes []PurposeSpec `json:"purposes"`
 	// LegalBases declares the legal bases rules may name.
 	LegalBases []LegalBasis `json:"legal_bases"`
+	// Minors says what the policy does with a minor's own contact details
+	// when a guardian consented.
+	Minors Minors `json:"minors"`
 	// Rules lists the rules; at most one per recipient role and purpose.
 	Rules []Rule `json:"rules"`
+}
+
+// Text is an explanation in Danish and English: the sender's status view
+// and the DPO page show the same words.
+type Text struct {
+	// DA is the Danish text.
+	DA string `json:"da"`
+	// EN is the English text.
+	EN string `json:"en"`
+}
+
+// Minors is the policy for persons whose guardian consented: contact goes
+// to the guardian's consented channels, and the minor's own phone and
+// e-mail are withheld unless OwnContact says otherwise, for Reason.
+type Minors struct {
+	// OwnContact lets the minor's own phone and e-mail travel with their
+	// consented channels, besides the guardian's.
+	OwnContact bool `json:"own_contact"`
+	// Reason explains the choice; decisions cite it.
+	Reason Text `json:"reason"`
 }
 
 // PurposeSpec declares one purpose of the shared vocabulary.
@@ -60,7 +83,7 @@ type PurposeSpec struct {
 	// disclose them, and only on explicit consent naming it.
 	HealthData bool `json:"health_data,omitempty"`
 	// Description says what the purpose is, in plain language.
-	Description string `json:"description"`
+	Description Text `json:"description"`
 }
 
 // LegalBasis is a basis in law for disclosing without consent.
@@ -95,12 +118,20 @@ type Rule struct {
 	HonourFollowUpRefusal bool `json:"honour_follow_up_refusal,omitempty"`
 	// Groups are the field groups the recipient may receive.
 	Groups []record.FieldGroup `json:"groups"`
+	// ContactLegalBasis, for a legal-basis rule with the contact group,
+	// names the declared legal basis on which the recipient receives the
+	// phone number and e-mail address the person consented to for any
+	// recipient (acute contact by the incident authorities): an explicit
+	// rule a data-protection officer can see and switch off. A consent
+	// rule gives contact details only for the channels of its own grant.
+	ContactLegalBasis string `json:"contact_legal_basis,omitempty"`
 	// HealthNotes lets the rule disclose /assessment/notes (health data).
 	// Only a consent rule for a purpose that needs health data, with the
 	// assessment group, may set it.
 	HealthNotes bool `json:"health_notes,omitempty"`
-	// Description says what the rule does, in plain language.
-	Description string `json:"description"`
+	// Description says what the rule does, in plain language, in Danish
+	// and English.
+	Description Text `json:"description"`
 }
 
 // Policy is a loaded, checked consent policy. It is immutable and safe for
@@ -226,7 +257,7 @@ func compile(doc Document) (*Policy, error) {
 		}
 		declared[ps.Purpose] = true
 		p.health[ps.Purpose] = ps.HealthData
-		c.text(ptr+"/description", ps.Description)
+		c.bilingual(ptr+"/description", ps.Description)
 	}
 	bases := map[string]bool{}
 	for i, lb := range doc.LegalBases {
@@ -276,7 +307,11 @@ func compile(doc Document) (*Policy, error) {
 		c.basis(ptr, r, bases)
 		covered := c.groups(ptr, r, groups)
 		c.healthNotes(ptr, r, p.health[r.Purpose])
-		c.text(ptr+"/description", r.Description)
+		c.bilingual(ptr+"/description", r.Description)
+		c.contact(ptr, r, bases)
+		if p.health[r.Purpose] && roleOK && !record.IsRegionRole(r.Role) {
+			c.add(ptr+"/role", "purpose %s needs health data and can be granted to region roles only, not %s", r.Purpose, r.Role)
+		}
 		granted := covered
 		if !r.HealthNotes {
 			granted &^= 1 << fNotes
@@ -284,10 +319,34 @@ func compile(doc Document) (*Policy, error) {
 		p.rules = append(p.rules, compiledRule{Rule: r, covered: covered, fields: granted})
 		p.byRole[r.Role] = append(p.byRole[r.Role], i)
 	}
+	c.bilingual("/minors/reason", doc.Minors.Reason)
 	if len(c.ps) > 0 {
 		return nil, &PolicyError{Problems: c.ps}
 	}
 	return p, nil
+}
+
+// bilingual checks that both languages of t are there.
+func (c *checker) bilingual(ptr string, t Text) {
+	c.text(ptr+"/da", t.DA)
+	c.text(ptr+"/en", t.EN)
+}
+
+// contact checks the contact basis of rule r: a legal-basis rule gives
+// contact details only on a contact_legal_basis it names explicitly.
+func (c *checker) contact(ptr string, r Rule, bases map[string]bool) {
+	hasContact := slices.Contains(r.Groups, record.GroupContact)
+	switch {
+	case r.ContactLegalBasis == "" && hasContact && r.Basis == BasisLegal:
+		c.add(ptr+"/contact_legal_basis", "is required: a legal-basis rule gives contact details only on a legal basis named for them, so that it can be seen and switched off")
+	case r.ContactLegalBasis == "":
+	case r.Basis != BasisLegal:
+		c.add(ptr+"/contact_legal_basis", "only a rule with basis legal_basis names one: a consent rule gives the channels of its own grant")
+	case !hasContact:
+		c.add(ptr+"/contact_legal_basis", "needs the contact group")
+	case !bases[r.ContactLegalBasis]:
+		c.add(ptr+"/contact_legal_basis", "legal basis %q is not declared in /legal_bases", r.ContactLegalBasis)
+	}
 }
 
 // basis checks the basis members of rule r.

@@ -117,35 +117,52 @@ func TestDefaultPolicy(t *testing.T) {
 	}
 	// The default is the table of DESIGN.md section 4.
 	type row struct {
+		role    record.RecipientRole
 		purpose record.Purpose
 		basis   consent.Basis
 		groups  []record.FieldGroup
 		notes   bool
+		contact string // contact legal basis
 	}
 	follow := []record.FieldGroup{record.GroupIdentity, record.GroupContact, record.GroupAddress, record.GroupIncident, record.GroupRelation, record.GroupAssessment}
 	acute := []record.FieldGroup{record.GroupIdentity, record.GroupContact, record.GroupIncident, record.GroupRelation, record.GroupAssessment}
-	want := map[record.RecipientRole]row{
-		record.RecipientResidenceMunicipality: {record.PurposeFollowUp, consent.BasisConsent, follow, false},
-		record.RecipientResidenceRegion:       {record.PurposeFollowUp, consent.BasisConsent, follow, true},
-		record.RecipientIncidentMunicipality:  {record.PurposeAcuteSupport, consent.BasisLegal, acute, false},
-		record.RecipientIncidentRegion:        {record.PurposeAcuteSupport, consent.BasisLegal, acute, false},
-		record.RecipientPoliceDistrict:        {record.PurposeIdentification, consent.BasisLegal, []record.FieldGroup{record.GroupIdentity, record.GroupIncident, record.GroupRelation}, false},
+	want := map[string]row{
+		"residence-municipality-follow-up":   {record.RecipientResidenceMunicipality, record.PurposeFollowUp, consent.BasisConsent, follow, false, ""},
+		"residence-municipality-information": {record.RecipientResidenceMunicipality, record.PurposeSupportInformation, consent.BasisConsent, []record.FieldGroup{record.GroupIdentity, record.GroupContact}, false, ""},
+		"residence-region-follow-up":         {record.RecipientResidenceRegion, record.PurposeFollowUp, consent.BasisConsent, follow, false, ""},
+		"residence-region-psychiatric":       {record.RecipientResidenceRegion, record.PurposePsychiatricFollowUp, consent.BasisConsent, follow, true, ""},
+		"incident-municipality-follow-up":    {record.RecipientIncidentMunicipality, record.PurposeFollowUp, consent.BasisConsent, follow, false, ""},
+		"incident-region-follow-up":          {record.RecipientIncidentRegion, record.PurposeFollowUp, consent.BasisConsent, follow, false, ""},
+		"incident-region-psychiatric":        {record.RecipientIncidentRegion, record.PurposePsychiatricFollowUp, consent.BasisConsent, follow, true, ""},
+		"incident-municipality-acute":        {record.RecipientIncidentMunicipality, record.PurposeAcuteSupport, consent.BasisLegal, acute, false, "acute_contact"},
+		"incident-region-acute":              {record.RecipientIncidentRegion, record.PurposeAcuteSupport, consent.BasisLegal, acute, false, "acute_contact"},
+		"police-district-identification":     {record.RecipientPoliceDistrict, record.PurposeIdentification, consent.BasisLegal, []record.FieldGroup{record.GroupIdentity, record.GroupIncident, record.GroupRelation}, false, ""},
 	}
 	doc := p.Document()
 	if len(doc.Rules) != len(want) {
 		t.Fatalf("got %d rules, want %d", len(doc.Rules), len(want))
 	}
 	for _, r := range doc.Rules {
-		w := want[r.Role]
-		if r.Purpose != w.purpose || r.Basis != w.basis || !slices.Equal(r.Groups, w.groups) || r.HealthNotes != w.notes {
-			t.Errorf("rule %s: got %s/%s/%v/notes %v, want %s/%s/%v/notes %v", r.ID, r.Purpose, r.Basis, r.Groups, r.HealthNotes, w.purpose, w.basis, w.groups, w.notes)
+		w, ok := want[r.ID]
+		if !ok {
+			t.Errorf("unexpected rule %s", r.ID)
+			continue
+		}
+		if r.Role != w.role || r.Purpose != w.purpose || r.Basis != w.basis || !slices.Equal(r.Groups, w.groups) || r.HealthNotes != w.notes || r.ContactLegalBasis != w.contact {
+			t.Errorf("rule %s: got %s/%s/%s/%v/notes %v/contact %q, want %+v", r.ID, r.Role, r.Purpose, r.Basis, r.Groups, r.HealthNotes, r.ContactLegalBasis, w)
 		}
 		if r.Basis == consent.BasisLegal && (r.LegalBasis == "" || r.IncidentPeriodDays == 0) {
 			t.Errorf("rule %s has no legal basis or period", r.ID)
 		}
+		if r.Description.DA == "" || r.Description.EN == "" || r.Description.DA == r.Description.EN {
+			t.Errorf("rule %s is not explained in Danish and English", r.ID)
+		}
 		if got, ok := p.Rule(r.ID); !ok || got.ID != r.ID {
 			t.Errorf("Rule(%q) not found", r.ID)
 		}
+	}
+	if doc.Minors.OwnContact {
+		t.Error("the default lets a minor's own contact details travel")
 	}
 	if p.Version() != doc.Version || p.Version() == "" {
 		t.Errorf("Version() = %q", p.Version())
@@ -173,6 +190,7 @@ func TestPolicyDocumentationCoversEveryRule(t *testing.T) {
 		consent.CheckRecipientNotConsented, consent.CheckPurposeNotConsented, consent.CheckFollowUpRefused,
 		consent.CheckIncidentTimeUnknown, consent.CheckIncidentPeriodEnded, consent.CheckChannelNotConsented,
 		consent.CheckAddressProtected, consent.CheckHealthNotesNotInRule, consent.CheckHealthNotesNeedConsent,
+		consent.CheckMinorOwnContact, consent.CheckLinkNotHeld, consent.CheckRecipientNotConfigured,
 	} {
 		names = append(names, "`"+string(c)+"`")
 	}
@@ -199,58 +217,68 @@ func TestLoadRefusesBadPolicies(t *testing.T) {
 	}{
 		{name: "unknown field group", edit: rule(0, func(r *consent.Rule) { r.Groups = append(r.Groups, "health") }),
 			pointer: "/rules/0/groups/6", message: `unknown field group "health"`, schema: true},
-		{name: "rule that would leak health data without consent", edit: rule(2, func(r *consent.Rule) { r.HealthNotes = true }),
-			pointer: "/rules/2/health_notes", message: "would leak health data without consent", schema: true},
-		{name: "health notes for a purpose that does not need them", edit: func(d *consent.Document) { d.Purposes[0].HealthData = false },
-			pointer: "/rules/1/health_notes", message: "not declared as needing health data"},
-		{name: "health notes without the assessment group", edit: rule(1, func(r *consent.Rule) { r.Groups = r.Groups[:5] }),
-			pointer: "/rules/1/health_notes", message: "needs the assessment group", schema: true},
+		{name: "rule that would leak health data without consent", edit: rule(7, func(r *consent.Rule) { r.HealthNotes = true }),
+			pointer: "/rules/7/health_notes", message: "would leak health data without consent", schema: true},
+		{name: "health notes for a purpose that does not need them", edit: func(d *consent.Document) { d.Purposes[2].HealthData = false },
+			pointer: "/rules/3/health_notes", message: "not declared as needing health data"},
+		{name: "health notes without the assessment group", edit: rule(3, func(r *consent.Rule) { r.Groups = r.Groups[:5] }),
+			pointer: "/rules/3/health_notes", message: "needs the assessment group", schema: true},
 		{name: "unknown recipient role", edit: rule(0, func(r *consent.Rule) { r.Role = "hospital" }),
 			pointer: "/rules/0/role", message: `unknown recipient role "hospital"`, schema: true},
 		{name: "unknown purpose", edit: rule(0, func(r *consent.Rule) { r.Purpose = "research" }),
 			pointer: "/rules/0/purpose", message: `unknown purpose "research"`, schema: true},
 		{name: "purpose not declared", edit: func(d *consent.Document) { d.Purposes = d.Purposes[:1] },
-			pointer: "/rules/2/purpose", message: "not declared in /purposes"},
+			pointer: "/rules/1/purpose", message: "not declared in /purposes"},
 		{name: "unknown basis", edit: rule(0, func(r *consent.Rule) { r.Basis = "implied" }),
 			pointer: "/rules/0/basis", message: `unknown basis "implied"`, schema: true},
-		{name: "legal basis not declared", edit: rule(4, func(r *consent.Rule) { r.LegalBasis = "public_order" }),
-			pointer: "/rules/4/legal_basis", message: `"public_order" is not declared`},
-		{name: "legal basis without an incident period", edit: rule(2, func(r *consent.Rule) { r.IncidentPeriodDays = 0 }),
-			pointer: "/rules/2/incident_period_days", message: "must be 1 to 90", schema: true},
-		{name: "legal basis for longer than an incident period", edit: rule(2, func(r *consent.Rule) { r.IncidentPeriodDays = 365 }),
-			pointer: "/rules/2/incident_period_days", message: "must be 1 to 90", schema: true},
+		{name: "legal basis not declared", edit: rule(9, func(r *consent.Rule) { r.LegalBasis = "public_order" }),
+			pointer: "/rules/9/legal_basis", message: `"public_order" is not declared`},
+		{name: "legal basis without an incident period", edit: rule(7, func(r *consent.Rule) { r.IncidentPeriodDays = 0 }),
+			pointer: "/rules/7/incident_period_days", message: "must be 1 to 90", schema: true},
+		{name: "legal basis for longer than an incident period", edit: rule(7, func(r *consent.Rule) { r.IncidentPeriodDays = 365 }),
+			pointer: "/rules/7/incident_period_days", message: "must be 1 to 90", schema: true},
 		{name: "consent rule naming a legal basis", edit: rule(0, func(r *consent.Rule) { r.LegalBasis = "acute_care" }),
 			pointer: "/rules/0/legal_basis", message: "only a rule with basis legal_basis", schema: true},
 		{name: "consent rule with an incident period", edit: rule(0, func(r *consent.Rule) { r.IncidentPeriodDays = 7 }),
 			pointer: "/rules/0/incident_period_days", message: "consent runs until it expires", schema: true},
 		{name: "consent rule honouring a refusal", edit: rule(0, func(r *consent.Rule) { r.HonourFollowUpRefusal = true }),
 			pointer: "/rules/0/honour_follow_up_refusal", message: "only a rule with basis legal_basis", schema: true},
-		{name: "contact without identity", edit: rule(2, func(r *consent.Rule) { r.Groups = r.Groups[1:] }),
-			pointer: "/rules/2/groups", message: "grants contact without identity", schema: true},
-		{name: "contact to the police", edit: rule(4, func(r *consent.Rule) { r.Groups = append(r.Groups, record.GroupContact) }),
-			pointer: "/rules/4/groups", message: "the police never receive contact preferences or health data", schema: true},
-		{name: "health data to the police", edit: rule(4, func(r *consent.Rule) { r.Groups = append(r.Groups, record.GroupAssessment) }),
-			pointer: "/rules/4/groups", message: "grants assessment to a police district", schema: true},
-		{name: "field group listed twice", edit: rule(4, func(r *consent.Rule) { r.Groups = append(r.Groups, record.GroupIdentity) }),
-			pointer: "/rules/4/groups/3", message: "listed twice", schema: true},
+		{name: "contact without identity", edit: rule(7, func(r *consent.Rule) { r.Groups = r.Groups[1:] }),
+			pointer: "/rules/7/groups", message: "grants contact without identity", schema: true},
+		{name: "contact to the police", edit: rule(9, func(r *consent.Rule) { r.Groups = append(r.Groups, record.GroupContact) }),
+			pointer: "/rules/9/groups", message: "the police never receive contact preferences or health data", schema: true},
+		{name: "health data to the police", edit: rule(9, func(r *consent.Rule) { r.Groups = append(r.Groups, record.GroupAssessment) }),
+			pointer: "/rules/9/groups", message: "grants assessment to a police district", schema: true},
+		{name: "field group listed twice", edit: rule(9, func(r *consent.Rule) { r.Groups = append(r.Groups, record.GroupIdentity) }),
+			pointer: "/rules/9/groups/3", message: "listed twice", schema: true},
 		{name: "rule id used twice", edit: rule(1, func(r *consent.Rule) { r.ID = "residence-municipality-follow-up" }),
 			pointer: "/rules/1/id", message: "used twice"},
-		{name: "two rules for one role and purpose", edit: rule(1, func(r *consent.Rule) { r.Role = record.RecipientResidenceMunicipality }),
+		{name: "two rules for one role and purpose", edit: rule(1, func(r *consent.Rule) { r.Purpose = record.PurposeFollowUp }),
 			pointer: "/rules/1", message: "one rule per role and purpose"},
+		{name: "health purpose for a municipality", edit: rule(3, func(r *consent.Rule) { r.Role = record.RecipientIncidentMunicipality }),
+			pointer: "/rules/3/role", message: "region roles only"},
+		{name: "acute contact details without an explicit legal basis", edit: rule(7, func(r *consent.Rule) { r.ContactLegalBasis = "" }),
+			pointer: "/rules/7/contact_legal_basis", message: "is required", schema: true},
+		{name: "consent rule naming a contact legal basis", edit: rule(0, func(r *consent.Rule) { r.ContactLegalBasis = "acute_contact" }),
+			pointer: "/rules/0/contact_legal_basis", message: "only a rule with basis legal_basis", schema: true},
+		{name: "contact legal basis not declared", edit: rule(8, func(r *consent.Rule) { r.ContactLegalBasis = "public_order" }),
+			pointer: "/rules/8/contact_legal_basis", message: `"public_order" is not declared`},
+		{name: "minors without a reason", edit: func(d *consent.Document) { d.Minors.Reason.DA = "" },
+			pointer: "/minors/reason/da", message: "must not be empty", schema: true},
 		{name: "no rules", edit: func(d *consent.Document) { d.Rules = nil },
 			pointer: "/rules", message: "at least one rule", schema: true},
-		{name: "rule without groups", edit: rule(4, func(r *consent.Rule) { r.Groups = []record.FieldGroup{} }),
-			pointer: "/rules/4/groups", message: "at least one field group", schema: true},
-		{name: "blank description", edit: rule(0, func(r *consent.Rule) { r.Description = "   " }),
-			pointer: "/rules/0/description", message: "must not be blank", schema: true},
-		{name: "description longer than a paragraph", edit: rule(0, func(r *consent.Rule) { r.Description = strings.Repeat("x", 2001) }),
-			pointer: "/rules/0/description", message: "longer than 2000", schema: true},
+		{name: "rule without groups", edit: rule(9, func(r *consent.Rule) { r.Groups = []record.FieldGroup{} }),
+			pointer: "/rules/9/groups", message: "at least one field group", schema: true},
+		{name: "blank description", edit: rule(0, func(r *consent.Rule) { r.Description.DA = "   " }),
+			pointer: "/rules/0/description/da", message: "must not be blank", schema: true},
+		{name: "description longer than a paragraph", edit: rule(0, func(r *consent.Rule) { r.Description.EN = strings.Repeat("x", 2001) }),
+			pointer: "/rules/0/description/en", message: "longer than 2000", schema: true},
 		{name: "wrong format", edit: func(d *consent.Document) { d.Format = "consent-policy/v2" },
 			pointer: "/format", message: `must be "consent-policy/v1"`, schema: true},
 		{name: "version with spaces", edit: func(d *consent.Document) { d.Version = "new version" },
 			pointer: "/version", message: "must be 1 to 64", schema: true},
 		{name: "purpose declared twice", edit: func(d *consent.Document) { d.Purposes = append(d.Purposes, d.Purposes[0]) },
-			pointer: "/purposes/3/purpose", message: "declared twice"},
+			pointer: "/purposes/5/purpose", message: "declared twice"},
 		{name: "unknown member", raw: func(s string) string {
 			return strings.Replace(s, `"basis": "consent"`, `"basis": "consent", "override": true`, 1)
 		},
@@ -259,7 +287,7 @@ func TestLoadRefusesBadPolicies(t *testing.T) {
 			pointer: "/rules/0/Groups", message: "", schema: true},
 		{name: "duplicate member", raw: func(s string) string {
 			return strings.Replace(s, `"basis": "legal_basis"`, `"basis": "legal_basis", "basis": "consent"`, 1)
-		}, pointer: "/rules/2/basis", message: ""},
+		}, pointer: "/rules/7/basis", message: ""},
 		{name: "not JSON", raw: func(string) string { return "rules: []" }, pointer: "", message: "", schema: true},
 	}
 	for _, tc := range tests {

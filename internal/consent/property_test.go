@@ -4,6 +4,7 @@ import (
 	"math/rand"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"testing/quick"
 	"time"
@@ -137,25 +138,44 @@ func (g *generator) consent(r *rand.Rand, rec *record.Record, at time.Time) {
 	case 1:
 		cs.FollowUp = &record.FollowUp{Granted: ptr(false)}
 	default:
-		channels := subset(r, record.Channels())
-		if rec.Person == nil || rec.Person.CPR == "" {
-			channels = slices.DeleteFunc(channels, func(c record.Channel) bool { return c == record.ChannelDigitalPost })
-			if len(channels) == 0 {
-				channels = []record.Channel{record.ChannelEmail}
+		cs.FollowUp = &record.FollowUp{Granted: ptr(true)}
+		for _, role := range subset(r, record.RecipientRoles()) {
+			channels := subset(r, record.Channels())
+			if rec.Person == nil || rec.Person.CPR == "" {
+				channels = slices.DeleteFunc(channels, func(c record.Channel) bool { return c == record.ChannelDigitalPost })
+				if len(channels) == 0 {
+					channels = []record.Channel{record.ChannelEmail}
+				}
 			}
-		}
-		cs.FollowUp = &record.FollowUp{
-			Granted:    ptr(true),
-			Channels:   channels,
-			Recipients: subset(r, record.RecipientRoles()),
-			Purposes:   subset(r, record.Purposes()),
+			purposes := subset(r, record.Purposes())
+			if !record.IsRegionRole(role) {
+				purposes = slices.DeleteFunc(purposes, func(p record.Purpose) bool { return slices.Contains(record.HealthPurposes(), p) })
+				if len(purposes) == 0 {
+					purposes = []record.Purpose{record.PurposeSupportInformation}
+				}
+			}
+			cs.FollowUp.Grants = append(cs.FollowUp.Grants, record.Grant{Recipient: role, Purposes: purposes, Channels: channels})
 		}
 		if r.Intn(2) == 0 {
 			cs.FollowUp.ExpiresAt = ptr(obtained.Add(time.Duration(1+r.Intn(72)) * time.Hour))
 		}
 	}
+	cs.Guardian = nil
+	if cs.GivenBy == record.GivenByGuardian {
+		cs.Guardian = &record.Guardian{Name: "Karina Holm", Relation: record.GuardianParent}
+		if r.Intn(4) != 0 {
+			cs.Guardian.Phone = "+4531425364"
+		}
+		if r.Intn(4) != 0 {
+			cs.Guardian.Email = "karina@example.dk"
+		}
+	}
 	if r.Intn(5) == 0 {
 		cs.WithdrawnAt = ptr(obtained.Add(time.Duration(r.Intn(48)) * time.Hour))
+	}
+	if rel := rec.Relation; rel != nil && rel.Type == record.RelationRelative && r.Intn(2) == 0 {
+		rel.Affected = &record.AffectedPerson{CPR: "0101651234"}
+		rel.Kinship = pick(r, record.Kinships())
 	}
 }
 
@@ -167,9 +187,21 @@ func checkProperties(t testing.TB, e *env, g generated, out []consent.Outcome) [
 	v := e.validator(g.at.Add(time.Hour))
 	cs := g.rec.Consent
 	fu := cs.FollowUp
-	inForce := func(ch record.Channel) bool {
-		return fu.IsGranted() && cs.WithdrawnAt == nil && slices.Contains(fu.Channels, ch) &&
-			(fu.ExpiresAt == nil || g.at.Before(*fu.ExpiresAt))
+	// inForce: channel ch of the role's grant (a consent rule), or of any
+	// grant (a legal-basis rule naming a contact legal basis), in force.
+	inForce := func(d consent.Decision, ch record.Channel) bool {
+		if !fu.IsGranted() || cs.WithdrawnAt != nil || (fu.ExpiresAt != nil && !g.at.Before(*fu.ExpiresAt)) {
+			return false
+		}
+		if d.Basis == consent.BasisLegal {
+			return d.ContactLegalBasis != "" && slices.Contains(fu.AllChannels(), ch)
+		}
+		gr, i := fu.GrantFor(d.Role)
+		return i >= 0 && slices.Contains(gr.Channels, ch)
+	}
+	grants := func(role record.RecipientRole, p record.Purpose) bool {
+		gr, i := fu.GrantFor(role)
+		return i >= 0 && slices.Contains(gr.Purposes, p)
 	}
 	for _, o := range out {
 		d := o.Decision
@@ -183,21 +215,45 @@ func checkProperties(t testing.TB, e *env, g generated, out []consent.Outcome) [
 		if cs.WithdrawnAt != nil {
 			bad("withdrawn consent yields allow")
 		}
-		if d.Basis == consent.BasisConsent && (cs.Registration != record.RegistrationGranted || !fu.IsGranted() ||
-			!slices.Contains(fu.Recipients, d.Role) || !slices.Contains(fu.Purposes, d.Purpose)) {
+		if d.Basis == consent.BasisConsent && (cs.Registration != record.RegistrationGranted || !fu.IsGranted() || !grants(d.Role, d.Purpose)) {
 			bad("a consent rule allows beyond the consent")
 		}
 		if cs.Registration == record.RegistrationRefused {
 			bad("a refused registration is forwarded")
 		}
-		if slices.Contains(d.Fields, pNotes) && (d.Basis != consent.BasisConsent || !slices.Contains(fu.Purposes, record.PurposeFollowUp)) {
-			bad("health notes without explicit consent to a purpose that needs them")
+		if slices.Contains(d.Fields, pNotes) && (d.Basis != consent.BasisConsent || !grants(d.Role, record.PurposePsychiatricFollowUp) || d.Purpose != record.PurposePsychiatricFollowUp) {
+			bad("health notes without explicit consent to a health purpose for this role")
 		}
-		if slices.Contains(d.Fields, pPhone) && !inForce(record.ChannelPhone) {
-			bad("phone number without the phone channel")
+		for path, ch := range map[string]record.Channel{pPhone: record.ChannelPhone, pEmail: record.ChannelEmail,
+			"/consent/guardian/phone": record.ChannelPhone, "/consent/guardian/email": record.ChannelEmail} {
+			if slices.Contains(d.Fields, path) && !inForce(d, ch) {
+				bad(path + " without its channel consented to this recipient")
+			}
 		}
-		if slices.Contains(d.Fields, pEmail) && !inForce(record.ChannelEmail) {
-			bad("e-mail address without the email channel")
+		if cs.GivenBy == record.GivenByGuardian && (slices.Contains(d.Fields, pPhone) || slices.Contains(d.Fields, pEmail)) {
+			bad("a minor's own contact details travel although a guardian consented")
+		}
+		if d.Purpose == record.PurposeSupportInformation {
+			for _, p := range d.Fields {
+				if p == "/person/address" || strings.HasPrefix(p, "/incident/") && p != "/incident/id" || strings.HasPrefix(p, "/relation") || strings.HasPrefix(p, "/assessment") {
+					bad("information-only consent discloses " + p)
+				}
+			}
+		}
+		if v := o.View; v != nil {
+			if v.Relation != nil && (v.Relation.Affected != nil || v.Relation.RelativeOf != "") {
+				bad("a view carries the link to the affected person without the recipient holding that record")
+			}
+			if v.Consent != nil && v.Consent.FollowUp != nil {
+				if d.Role == record.RecipientPoliceDistrict {
+					bad("the police see the consent's contact preferences")
+				}
+				for _, gr := range v.Consent.FollowUp.Grants {
+					if gr.Recipient != d.Role {
+						bad("the view carries the grant of another role, " + string(gr.Recipient))
+					}
+				}
+			}
 		}
 		if slices.Contains(d.Fields, pAddress) && g.rec.Person.AddressProtected && d.Role != record.RecipientResidenceMunicipality {
 			bad("protected address outside the residence municipality")

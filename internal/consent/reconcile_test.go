@@ -115,12 +115,11 @@ func TestReconcile(t *testing.T) {
 			name: "witness who refused follow-up consents the next day",
 			v1:   witness, at1: herning,
 			v2: next(witness, func(r *record.Record) {
-				r.Consent.FollowUp = &record.FollowUp{
-					Granted:    ptr(true),
-					Channels:   []record.Channel{record.ChannelPhone},
-					Recipients: []record.RecipientRole{record.RecipientResidenceMunicipality},
-					Purposes:   []record.Purpose{record.PurposeFollowUp},
-				}
+				r.Consent.FollowUp = &record.FollowUp{Granted: ptr(true), Grants: []record.Grant{{
+					Recipient: record.RecipientResidenceMunicipality,
+					Purposes:  []record.Purpose{record.PurposeFollowUp},
+					Channels:  []record.Channel{record.ChannelPhone},
+				}}}
 			}),
 			at2:    herning.Add(24 * time.Hour),
 			sender: "region:1082",
@@ -179,7 +178,7 @@ func TestReconcileAcrossVersions(t *testing.T) {
 	v1 := example(t, "aarhus-resident-hurt-in-copenhagen")
 	v2 := v1.Clone()
 	v2.Version = 2
-	v2.Consent.FollowUp.Recipients = []record.RecipientRole{record.RecipientResidenceRegion}
+	v2.Consent.FollowUp.Grants = v2.Consent.FollowUp.Grants[1:] // the residence region only
 	v3 := v1.Clone()
 	v3.Version = 3
 	earlier := append(e.recorded(t, v1, "region:1084", june), e.recorded(t, v2, "region:1084", june)...)

@@ -315,7 +315,7 @@ func TestScenarios(t *testing.T) {
 		{
 			name: "consent names the residence municipality only", record: "aarhus-resident-hurt-in-copenhagen",
 			edit: func(r *record.Record) {
-				r.Consent.FollowUp.Recipients = []record.RecipientRole{record.RecipientResidenceMunicipality}
+				r.Consent.FollowUp.Grants = r.Consent.FollowUp.Grants[:1] // the residence municipality
 			},
 			sender: "region:1084", at: june,
 			want: map[record.RecipientRole]expect{
@@ -330,7 +330,11 @@ func TestScenarios(t *testing.T) {
 		},
 		{
 			name: "consent names acute support only: no follow-up by the residence", record: "aarhus-resident-hurt-in-copenhagen",
-			edit:   func(r *record.Record) { r.Consent.FollowUp.Purposes = []record.Purpose{record.PurposeAcuteSupport} },
+			edit: func(r *record.Record) {
+				for i := range r.Consent.FollowUp.Grants {
+					r.Consent.FollowUp.Grants[i].Purposes = []record.Purpose{record.PurposeAcuteSupport}
+				}
+			},
 			sender: "region:1084", at: june,
 			want: map[record.RecipientRole]expect{
 				record.RecipientResidenceMunicipality: {recipient: "municipality:0751", effect: consent.Withhold, check: consent.CheckPurposeNotConsented, basis: consent.BasisConsent, givenBy: record.GivenBySelf},

@@ -28,20 +28,22 @@ type viewParts struct {
 	followUp     record.FollowUp
 	granted      bool
 	expiresAt    time.Time
+	grant        [1]record.Grant
+	purposes     [5]record.Purpose
 	channels     [3]record.Channel
-	recipients   [5]record.RecipientRole
-	purposes     [3]record.Purpose
+	guardian     record.Guardian
 	obtained     record.Obtained
 	obtainedAt   time.Time
 	obtainedBy   record.ObtainedBy
 }
 
-// project returns the view of rec that keeps the fields in keep and the
-// members that travel with every view: a deep copy of exactly those
-// members. It builds what ViewOf builds by record.Clone and strip; the
-// tests hold the two to the same bytes for every decision they make, and
-// fail when the record gains a member that neither knows.
-func project(rec *record.Record, keep fieldSet) *record.Record {
+// project returns the view of rec for a recipient in role that keeps the
+// fields in keep and the members that travel with every view, the consent
+// block reduced to what the recipient may know: a deep copy of exactly
+// those members. It builds what ViewOf builds by record.Clone and strip;
+// the tests hold the two to the same bytes for every decision they make,
+// and fail when the record gains a member that neither knows.
+func project(rec *record.Record, keep fieldSet, role record.RecipientRole) *record.Record {
 	a := new(viewParts)
 	v := &a.rec
 	v.Schema, v.RecordID, v.Version = rec.Schema, rec.RecordID, rec.Version
@@ -111,8 +113,14 @@ func project(rec *record.Record, keep fieldSet) *record.Record {
 			v.Person = c
 		}
 	}
-	if keep.has(fRelation) && rec.Relation != nil {
-		a.relation = *rec.Relation
+	if r := rec.Relation; r != nil && keep.has(fRelationType) {
+		a.relation.Type = r.Type
+		if keep.has(fRelativeOf) {
+			a.relation.RelativeOf = r.RelativeOf
+		}
+		if keep.has(fKinship) {
+			a.relation.Kinship = r.Kinship
+		}
 		v.Relation = &a.relation
 	}
 	if as := rec.Assessment; as != nil {
@@ -127,27 +135,39 @@ func project(rec *record.Record, keep fieldSet) *record.Record {
 		}
 	}
 	if cs := rec.Consent; cs != nil {
-		v.Consent = a.copyConsent(cs)
+		v.Consent = a.copyConsent(cs, keep, role)
 	}
 	return v
 }
 
-// copyConsent deep-copies the consent block, which travels whole.
-func (a *viewParts) copyConsent(cs *record.Consent) *record.Consent {
+// copyConsent copies the consent block as reduceConsent reduces it for a
+// recipient in role.
+func (a *viewParts) copyConsent(cs *record.Consent, keep fieldSet, role record.RecipientRole) *record.Consent {
 	c := &a.consent
 	*c = *cs
 	c.WithdrawnAt = copyTime(cs.WithdrawnAt, &a.withdrawnAt)
-	if f := cs.FollowUp; f != nil {
-		a.followUp = *f
-		if f.Granted != nil {
-			a.granted = *f.Granted
-			a.followUp.Granted = &a.granted
+	c.FollowUp = nil
+	if f := cs.FollowUp; f != nil && role != record.RecipientPoliceDistrict {
+		if g, i := f.GrantFor(role); i >= 0 {
+			a.followUp = record.FollowUp{ExpiresAt: copyTime(f.ExpiresAt, &a.expiresAt)}
+			if f.Granted != nil {
+				a.granted = *f.Granted
+				a.followUp.Granted = &a.granted
+			}
+			a.grant[0] = record.Grant{Recipient: g.Recipient, Purposes: copyInto(a.purposes[:], g.Purposes), Channels: copyInto(a.channels[:], g.Channels)}
+			a.followUp.Grants = a.grant[:1:1]
+			c.FollowUp = &a.followUp
 		}
-		a.followUp.Channels = copyInto(a.channels[:], f.Channels)
-		a.followUp.Recipients = copyInto(a.recipients[:], f.Recipients)
-		a.followUp.Purposes = copyInto(a.purposes[:], f.Purposes)
-		a.followUp.ExpiresAt = copyTime(f.ExpiresAt, &a.expiresAt)
-		c.FollowUp = &a.followUp
+	}
+	if g := cs.Guardian; g != nil {
+		a.guardian = record.Guardian{Name: g.Name, Relation: g.Relation}
+		if keep.has(fGuardianPhone) {
+			a.guardian.Phone = g.Phone
+		}
+		if keep.has(fGuardianEmail) {
+			a.guardian.Email = g.Email
+		}
+		c.Guardian = &a.guardian
 	}
 	if o := cs.Obtained; o != nil {
 		a.obtained = *o

@@ -451,10 +451,11 @@ func (c *checker) relation(r *Record) {
 		return
 	}
 	enum(c, "/relation/kinship", rel.Kinship, Kinships())
-	if rel.RelativeOf == "" && rel.Affected == nil {
-		c.add("/relation/relative_of", "schema.required", "is required, or /relation/affected: a relative names the affected person by record id")
-		c.add("/relation/affected", "schema.required", "is required, or /relation/relative_of: a relative names the affected person by CPR number, or name and birth date")
-	}
+	// A relative may name the affected person by record id (relative_of) or
+	// by CPR number, or name and birth date (affected), and say the
+	// kinship; none is required: a police list often knows only that a
+	// relative came, and a minimised view keeps the link only for a
+	// recipient that holds the affected person's record.
 	if rel.RelativeOf != "" && c.pattern("/relation/relative_of", rel.RelativeOf, reUUID, "a lower-case UUID") && rel.RelativeOf == r.RecordID {
 		c.add("/relation/relative_of", "relation.self", "names the record itself; it must name the record of the person this one is a relative of")
 	}
@@ -589,9 +590,10 @@ func (c *checker) grants(f *FollowUp) {
 }
 
 // guardian checks the guardian block: present exactly when a guardian
-// gave consent, naming the guardian and how they relate to the minor, and
-// carrying the guardian's address for each consented phone or e-mail
-// channel (contact about a minor goes to the guardian).
+// gave consent, naming the guardian and how they relate to the minor.
+// Contact about a minor goes to the guardian's phone and e-mail with their
+// consented channels; a guardian without them is reached through Digital
+// Post or not at all, which the decisions show (a view may carry neither).
 func (c *checker) guardian(cs *Consent) {
 	g := cs.Guardian
 	if cs.GivenBy != GivenByGuardian {
@@ -610,13 +612,6 @@ func (c *checker) guardian(cs *Consent) {
 	c.pattern("/consent/guardian/phone", g.Phone, rePhone, "an E.164 phone number such as +4512345678")
 	if g.Email != "" {
 		c.email("/consent/guardian/email", g.Email)
-	}
-	channels := cs.FollowUp.AllChannels()
-	if slices.Contains(channels, ChannelPhone) && g.Phone == "" {
-		c.add("/consent/guardian/phone", "consent.guardian_channel", "is required: the phone channel is consented, and contact about a minor goes to the guardian")
-	}
-	if slices.Contains(channels, ChannelEmail) && g.Email == "" {
-		c.add("/consent/guardian/email", "consent.guardian_channel", "is required: the email channel is consented, and contact about a minor goes to the guardian")
 	}
 }
 

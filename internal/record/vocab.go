@@ -286,13 +286,14 @@ func FieldGroups() []FieldGroup {
 // take their place. /relation/affected (the affected person's CPR number or
 // name and birth date, in a relative's record) is in no group: it never
 // leaves the gateway. The consent block travels with every view, reduced to
-// what the recipient may know (its own grants; the guardian's members with
-// their groups).
+// what the recipient may know: its own grants, and the guardian's name and
+// relation (who consented), the guardian's phone and e-mail only with the
+// contact group and their channel.
 // /assessment/notes is health data (a special category) and is granted only
 // where explicit consent names a purpose that needs it.
 func GroupFields() map[FieldGroup][]string {
 	return map[FieldGroup][]string{
-		GroupIdentity:   {"/person/cpr", "/person/ecpr", "/person/name", "/person/birth_date", "/person/address_protected", "/consent/guardian/name", "/consent/guardian/relation"},
+		GroupIdentity:   {"/person/cpr", "/person/ecpr", "/person/name", "/person/birth_date", "/person/address_protected"},
 		GroupContact:    {"/person/phone", "/person/email", "/person/language", "/person/interpreter_needed", "/consent/guardian/phone", "/consent/guardian/email"},
 		GroupAddress:    {"/person/address"},
 		GroupIncident:   {"/incident/title", "/incident/kind", "/incident/occurred_at", "/incident/municipality_code", "/incident/region_code", "/incident/site"},
