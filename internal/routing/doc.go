@@ -18,9 +18,18 @@
 //   - police_district: the police district covering the incident
 //     municipality.
 //
+// Every person has a follow-up owner. A person living abroad, with an
+// unknown residence or on Christiansø (0411, outside the municipal
+// division) has no residence municipality; a documented, configurable rule
+// (Owners, DefaultOwners, WithOwners) gives the residence roles to the
+// authorities that keep follow-up: by default the incident municipality
+// and region for persons abroad or of unknown residence, and Bornholms
+// Regionskommune and its region for Christiansø residents (marked
+// unconfirmed: the sources do not confirm it). The reason (FollowUpOwner)
+// names the rule and why there is no residence.
+//
 // A role that yields no candidate is reported as an Omission with the
-// reason: a person living abroad, with an unknown residence or on
-// Christiansø (0411, outside the municipal division) has no residence
+// reason: a refused registration carries no person and has no residence
 // roles; an authority without a directory entry valid at the routing time
 // is not a candidate; and the sender of a record never receives its own
 // record.

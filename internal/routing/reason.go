@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/psykosocial/exchange/internal/record"
+	"github.com/psykosocial/exchange/internal/refdata"
 )
 
 // ReasonCode is a stable, machine-readable name of why a role has a
@@ -24,6 +25,10 @@ const (
 	IncidentInRegion ReasonCode = "incident_in_region"
 	// IncidentInPoliceDistrict: the police district covers the incident municipality.
 	IncidentInPoliceDistrict ReasonCode = "incident_in_police_district"
+	// FollowUpOwner: the person has no residence municipality (NoResidence
+	// says why: abroad, unknown, Christiansø), and the follow-up owner rule
+	// (Reason.OwnerRule) gives the residence role to this authority.
+	FollowUpOwner ReasonCode = "follow_up_owner"
 )
 
 // Reasons for an omission.
@@ -82,6 +87,17 @@ type Reason struct {
 	Country string `json:"country,omitempty"`
 	// Authority is the authority id found, if any.
 	Authority string `json:"authority,omitempty"`
+	// OwnerRule names the follow-up owner rule (FollowUpOwner).
+	OwnerRule string `json:"owner_rule,omitempty"`
+	// NoResidence says, for FollowUpOwner, why the person has no residence
+	// municipality (LivesAbroad, NoAddress, NoResidenceCode,
+	// OutsideMunicipalDivision).
+	NoResidence ReasonCode `json:"no_residence,omitempty"`
+	// OwnerUnconfirmed is set when the sources do not confirm the owner rule.
+	OwnerUnconfirmed bool `json:"owner_unconfirmed,omitempty"`
+	// OwnerPointer is /incident/municipality_code when the owner is the
+	// incident municipality, empty when the rule names the municipality.
+	OwnerPointer string `json:"owner_pointer,omitempty"`
 	// At is the routing time.
 	At time.Time `json:"at"`
 }
@@ -133,6 +149,23 @@ func (r Reason) write(b *strings.Builder, code ReasonCode) {
 			b.WriteString(" (settings " + strings.Join(r.Settings, " and ") + ")")
 		}
 		b.WriteString(", so the record cannot reach it until they are; it is routed to it again then")
+	case FollowUpOwner:
+		b.WriteString("follow-up owner rule " + r.OwnerRule + " gives the residence roles to municipality " + r.MunicipalityCode)
+		if r.OwnerPointer != "" {
+			b.WriteString(" (the incident municipality, " + r.OwnerPointer + ")")
+		}
+		if r.RegionCode != "" {
+			b.WriteString(" and its region " + r.RegionCode + " at " + day)
+		}
+		if r.OwnerUnconfirmed {
+			b.WriteString(", a rule the sources do not confirm")
+		}
+		b.WriteString(", because ")
+		inner := r
+		if r.NoResidence == OutsideMunicipalDivision {
+			inner.MunicipalityCode = refdata.OutsideMunicipalDivision
+		}
+		inner.write(b, r.NoResidence)
 	case NotInDirectory:
 		b.WriteString(r.Authority + " has no directory entry valid at " + day + "; it was found because ")
 		r.write(b, r.Via)

@@ -35,6 +35,7 @@ type Router struct {
 	regions        map[string]entry // region code -> entry
 	police         map[string]entry // district id -> entry
 	districtOf     map[string]string
+	owners         Owners
 }
 
 // entry is what routing needs of a directory entry.
@@ -46,7 +47,7 @@ type entry struct {
 // New returns a Router over ref and dir. The directory must have been
 // generated from, or checked against, the same reference data; New indexes
 // it, so a directory edited later needs a new Router.
-func New(ref *refdata.Data, dir *directory.Directory) (*Router, error) {
+func New(ref *refdata.Data, dir *directory.Directory, opts ...Option) (*Router, error) {
 	if ref == nil || dir == nil {
 		return nil, fmt.Errorf("%w: New needs reference data and a directory", ErrInvalidInput)
 	}
@@ -56,6 +57,13 @@ func New(ref *refdata.Data, dir *directory.Directory) (*Router, error) {
 		regions:        map[string]entry{},
 		police:         map[string]entry{},
 		districtOf:     map[string]string{},
+		owners:         DefaultOwners(),
+	}
+	for _, o := range opts {
+		o(r)
+	}
+	if err := r.owners.check(ref); err != nil {
+		return nil, err
 	}
 	for _, a := range dir.Authorities {
 		kind, code, err := directory.ParseID(a.ID)
@@ -181,6 +189,9 @@ func (r *Router) residence(b *builder, rec *record.Record) error {
 	why, ok := residenceCode(rec)
 	if !ok {
 		why.At = b.at
+		if owner, found := r.ownerFor(why.Code); found {
+			return r.owner(b, rec, why, owner)
+		}
 		b.omit(record.RecipientResidenceMunicipality, why)
 		b.omit(record.RecipientResidenceRegion, why)
 		return nil
@@ -196,6 +207,50 @@ func (r *Router) residence(b *builder, rec *record.Record) error {
 	g := base
 	g.Code = LivesInRegion
 	r.region(b, record.RecipientResidenceRegion, g)
+	return nil
+}
+
+// ownerFor returns the follow-up owner rule for a person without a
+// residence municipality for the reason code, if a rule covers it.
+func (r *Router) ownerFor(code ReasonCode) (Owner, bool) {
+	var o Owner
+	switch code {
+	case LivesAbroad:
+		o = r.owners.Abroad
+	case NoAddress, NoResidenceCode:
+		o = r.owners.Unknown
+	case OutsideMunicipalDivision:
+		o = r.owners.OutsideDivision
+	default: // NoPerson: nobody to follow up
+		return Owner{}, false
+	}
+	return o, o.Municipality != OwnerNone
+}
+
+// owner gives the residence roles to the follow-up owner: the owner's
+// municipality and its region, or the incident municipality and region.
+// The reason keeps why there is no residence (Via) and names the rule.
+func (r *Router) owner(b *builder, rec *record.Record, why Reason, o Owner) error {
+	code := o.Municipality
+	ptr := ptrIncident
+	if code == "" {
+		if rec.Incident == nil || rec.Incident.MunicipalityCode == "" || rec.Incident.MunicipalityCode == refdata.OutsideMunicipalDivision {
+			// No incident municipality either: nobody to give the roles to.
+			b.omit(record.RecipientResidenceMunicipality, why)
+			b.omit(record.RecipientResidenceRegion, why)
+			return nil
+		}
+		code = rec.Incident.MunicipalityCode
+	} else {
+		ptr = ""
+	}
+	if _, known := r.ref.Municipality(code); !known {
+		return fmt.Errorf("%w: %s: %s is not a Danish municipality code", ErrInvalidInput, ptrIncident, code)
+	}
+	base := Reason{Code: FollowUpOwner, NoResidence: why.Code, Pointer: why.Pointer, Country: why.Country, MunicipalityCode: code,
+		OwnerRule: o.Rule, OwnerUnconfirmed: !o.Confirmed, OwnerPointer: ptr, At: b.at}
+	r.municipality(b, record.RecipientResidenceMunicipality, base)
+	r.region(b, record.RecipientResidenceRegion, base)
 	return nil
 }
 

@@ -87,22 +87,22 @@ func TestRoute(t *testing.T) {
 			},
 		},
 		{
-			name: "relative living abroad has no residence roles", record: "relative-living-abroad",
+			name: "relative living abroad: the incident authorities keep follow-up", record: "relative-living-abroad",
 			sender: "region:1084", at: june,
 			want: map[record.RecipientRole]want{
-				record.RecipientResidenceMunicipality: {"-", routing.LivesAbroad},
-				record.RecipientResidenceRegion:       {"-", routing.LivesAbroad},
+				record.RecipientResidenceMunicipality: {"municipality:0101", routing.FollowUpOwner},
+				record.RecipientResidenceRegion:       {"-", routing.IsSender},
 				record.RecipientIncidentMunicipality:  {"municipality:0101", routing.IncidentInMunicipality},
 				record.RecipientIncidentRegion:        {"-", routing.IsSender},
 				record.RecipientPoliceDistrict:        {"police:koebenhavn", routing.IncidentInPoliceDistrict},
 			},
 		},
 		{
-			name: "Christiansø resident has no residence roles", record: "christiansoe-resident",
+			name: "Christiansø resident: Bornholm keeps follow-up (unconfirmed rule)", record: "christiansoe-resident",
 			sender: "region:1084", at: time.Date(2026, 7, 1, 16, 0, 0, 0, cest),
 			want: map[record.RecipientRole]want{
-				record.RecipientResidenceMunicipality: {"-", routing.OutsideMunicipalDivision},
-				record.RecipientResidenceRegion:       {"-", routing.OutsideMunicipalDivision},
+				record.RecipientResidenceMunicipality: {"municipality:0400", routing.FollowUpOwner},
+				record.RecipientResidenceRegion:       {"-", routing.IsSender},
 				record.RecipientIncidentMunicipality:  {"municipality:0400", routing.IncidentInMunicipality},
 				record.RecipientIncidentRegion:        {"-", routing.IsSender},
 				record.RecipientPoliceDistrict:        {"police:bornholm", routing.IncidentInPoliceDistrict},
@@ -113,8 +113,8 @@ func TestRoute(t *testing.T) {
 			edit:   func(r *record.Record) { r.Incident.MunicipalityCode, r.Incident.RegionCode = "0411", "" },
 			sender: "region:1084", at: time.Date(2026, 7, 1, 16, 0, 0, 0, cest),
 			want: map[record.RecipientRole]want{
-				record.RecipientResidenceMunicipality: {"-", routing.OutsideMunicipalDivision},
-				record.RecipientResidenceRegion:       {"-", routing.OutsideMunicipalDivision},
+				record.RecipientResidenceMunicipality: {"municipality:0400", routing.FollowUpOwner},
+				record.RecipientResidenceRegion:       {"-", routing.IsSender},
 				record.RecipientIncidentMunicipality:  {"-", routing.IncidentOutsideDivision},
 				record.RecipientIncidentRegion:        {"-", routing.IncidentOutsideDivision},
 				record.RecipientPoliceDistrict:        {"police:bornholm", routing.IncidentInPoliceDistrict},
@@ -158,8 +158,8 @@ func TestRoute(t *testing.T) {
 			edit:   func(r *record.Record) { r.Person.Address = nil },
 			sender: "region:1084", at: june,
 			want: map[record.RecipientRole]want{
-				record.RecipientResidenceMunicipality: {"-", routing.NoAddress},
-				record.RecipientResidenceRegion:       {"-", routing.NoAddress},
+				record.RecipientResidenceMunicipality: {"municipality:0101", routing.FollowUpOwner},
+				record.RecipientResidenceRegion:       {"-", routing.IsSender},
 				record.RecipientIncidentMunicipality:  {"municipality:0101", routing.IncidentInMunicipality},
 				record.RecipientIncidentRegion:        {"-", routing.IsSender},
 				record.RecipientPoliceDistrict:        {"police:koebenhavn", routing.IncidentInPoliceDistrict},
@@ -170,8 +170,8 @@ func TestRoute(t *testing.T) {
 			edit:   func(r *record.Record) { r.Person.Address.MunicipalityCode = "" },
 			sender: "municipality:0101", at: june,
 			want: map[record.RecipientRole]want{
-				record.RecipientResidenceMunicipality: {"-", routing.NoResidenceCode},
-				record.RecipientResidenceRegion:       {"-", routing.NoResidenceCode},
+				record.RecipientResidenceMunicipality: {"-", routing.IsSender},
+				record.RecipientResidenceRegion:       {"region:1084", routing.FollowUpOwner},
 				record.RecipientIncidentMunicipality:  {"-", routing.IsSender},
 				record.RecipientIncidentRegion:        {"region:1084", routing.IncidentInRegion},
 				record.RecipientPoliceDistrict:        {"police:koebenhavn", routing.IncidentInPoliceDistrict},
@@ -316,15 +316,15 @@ func TestRouteExplainsOmissions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o, ok := res.Omission(record.RecipientResidenceMunicipality)
+	rc, ok := res.Candidate(record.RecipientResidenceMunicipality)
 	if !ok {
-		t.Fatal("no omission of the residence municipality")
+		t.Fatal("no follow-up owner as residence municipality")
 	}
-	want := "No residence municipality: the person lives in area 0411 (/person/address/municipality_code), outside the municipal and regional division, and has no residence municipality or region."
-	if got := o.String(); got != want {
+	want := "municipality:0400 (Bornholms Regionskommune) is a candidate as residence municipality: follow-up owner rule christiansoe-bornholm gives the residence roles to municipality 0400, a rule the sources do not confirm, because the person lives in area 0411 (/person/address/municipality_code), outside the municipal and regional division, and has no residence municipality or region."
+	if got := rc.String(); got != want {
 		t.Errorf("got  %q\nwant %q", got, want)
 	}
-	o, _ = res.Omission(record.RecipientIncidentRegion)
+	o, _ := res.Omission(record.RecipientIncidentRegion)
 	want = "No incident region: region:1084 sent the record and never receives its own record; it was found because the incident happened in municipality 0400, which belongs to region 1084 at 2026-07-01T16:00:00+02:00."
 	if got := o.String(); got != want {
 		t.Errorf("got  %q\nwant %q", got, want)
@@ -578,5 +578,53 @@ func TestStandingOfACeasedSender(t *testing.T) {
 				t.Errorf("ceased at %v, want %v", st.CeasedAt, first)
 			}
 		})
+	}
+}
+
+// TestFollowUpOwners: every person has a follow-up owner; the rule is
+// configurable, named in the reason, and marked when unconfirmed.
+func TestFollowUpOwners(t *testing.T) {
+	abroad := example(t, "relative-living-abroad")
+	res, err := router(t, refdata.Config{}).Route(abroad, "gateway", june)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, ok := res.Candidate(record.RecipientResidenceRegion)
+	if !ok || c.Authority != "region:1084" || c.Reason.Code != routing.FollowUpOwner || c.Reason.NoResidence != routing.LivesAbroad ||
+		c.Reason.OwnerRule != "abroad-incident-authorities" || !strings.Contains(c.Reason.String(), "the person lives abroad (country SE") {
+		t.Fatalf("residence region of a person abroad: %+v %s", c, c.Reason)
+	}
+	chr := example(t, "christiansoe-resident")
+	res, _ = router(t, refdata.Config{}).Route(chr, "gateway", time.Date(2026, 7, 1, 16, 0, 0, 0, cest))
+	c, _ = res.Candidate(record.RecipientResidenceMunicipality)
+	if !c.Reason.OwnerUnconfirmed || !strings.Contains(c.Reason.String(), "a rule the sources do not confirm") {
+		t.Errorf("the Christiansø rule is not marked unconfirmed: %s", c.Reason)
+	}
+	// Configured: persons abroad go to a named municipality; Christiansø to nobody.
+	ref, _ := refdata.Load(refdata.Config{})
+	owners := routing.DefaultOwners()
+	owners.Abroad = routing.Owner{Rule: "abroad-copenhagen", Municipality: "0101", Confirmed: true, Note: "test"}
+	owners.OutsideDivision.Municipality = routing.OwnerNone
+	r, err := routing.New(ref, directory.Generate(ref, june), routing.WithOwners(owners))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, _ = r.Route(abroad, "gateway", june)
+	if c, _ := res.Candidate(record.RecipientResidenceMunicipality); c.Authority != "municipality:0101" || c.Reason.OwnerRule != "abroad-copenhagen" || c.Reason.OwnerPointer != "" {
+		t.Errorf("configured owner: %+v", c)
+	}
+	res, _ = r.Route(chr, "gateway", june)
+	if o, ok := res.Omission(record.RecipientResidenceMunicipality); !ok || o.Reason.Code != routing.OutsideMunicipalDivision {
+		t.Errorf("owner none: %+v", res)
+	}
+	bad := routing.DefaultOwners()
+	bad.Unknown.Municipality = "9999"
+	if _, err := routing.New(ref, directory.Generate(ref, june), routing.WithOwners(bad)); !errors.Is(err, routing.ErrInvalidInput) {
+		t.Errorf("an unknown owner municipality: %v", err)
+	}
+	// Without a person (a refused registration) there is nobody to follow up.
+	res, _ = r.Route(example(t, "refused-registration-count-only"), "gateway", june)
+	if o, ok := res.Omission(record.RecipientResidenceMunicipality); !ok || o.Reason.Code != routing.NoPerson {
+		t.Errorf("refused registration: %+v", res)
 	}
 }
