@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/psykosocial/exchange/internal/record"
 )
@@ -148,4 +149,57 @@ func (r *Registry) Formats() []string {
 		out[i] = a.Format()
 	}
 	return out
+}
+
+// MaxEcho is the most bytes of a sender's own input (an element or member
+// name, a namespace, a value, a path built from them) that a problem or an
+// error repeats: problems reach the sender's error response and the logs,
+// and a hostile document must not make them large.
+const MaxEcho = 160
+
+// maxProblemMessage is the longest problem message ClipProblems lets
+// through: a sentence that quotes a few clipped names.
+const maxProblemMessage = 3 * MaxEcho
+
+// Clip shortens s to at most MaxEcho bytes, cut on a rune boundary and
+// marked with "…". Every adapter clips echoed input with it.
+func Clip(s string) string { return clipTo(s, MaxEcho) }
+
+// ClipProblems clips the pointer of every problem in ps to MaxEcho bytes
+// and its message to three times that, in place, and returns ps. Adapters
+// apply it to every problem they return, so that no path or message built
+// from a hostile name grows beyond the bound, whichever part built it.
+func ClipProblems(ps record.Problems) record.Problems {
+	for i := range ps {
+		ps[i].Pointer = clipTo(ps[i].Pointer, MaxEcho)
+		ps[i].Message = clipTo(ps[i].Message, maxProblemMessage)
+	}
+	return ps
+}
+
+// clipTo shortens s to at most n bytes on a rune boundary, marked with "…".
+func clipTo(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
+
+// Clipped applies ClipProblems to err, when it is record.Problems, and to
+// the problems of every item of m, and returns both. Each adapter's Decode
+// returns through it.
+func Clipped(m *Message, err error) (*Message, error) {
+	var ps record.Problems
+	if errors.As(err, &ps) {
+		ClipProblems(ps)
+	}
+	if m != nil {
+		for i := range m.Items {
+			ClipProblems(m.Items[i].Problems)
+		}
+	}
+	return m, err
 }

@@ -74,7 +74,7 @@ func New(v *record.Validator, opts Options) (*Adapter, error) {
 	}
 	for recipient, c := range a.byRecipient {
 		if !reAuthority.MatchString(recipient) {
-			return nil, fmt.Errorf("%w: ByRecipient: %q is not an authority id such as municipality:0851", ErrInvalidOptions, clip(recipient))
+			return nil, fmt.Errorf("%w: ByRecipient: %q is not an authority id such as municipality:0851", ErrInvalidOptions, adapters.Clip(recipient))
 		}
 		if err := c.Check(); err != nil {
 			return nil, fmt.Errorf("%w: ByRecipient[%s]: %w", ErrInvalidOptions, recipient, err)
@@ -129,7 +129,7 @@ func (a *Adapter) Decode(data []byte) (*adapters.Message, error) {
 	if err != nil {
 		var xe *xmlsafe.Error
 		if errors.As(err, &xe) {
-			return nil, record.Problems{{Pointer: clip(xe.Path), Line: xe.Line, Rule: xe.Rule, Message: clipMessage(xe.Message)}}
+			return adapters.Clipped(nil, record.Problems{{Pointer: xe.Path, Line: xe.Line, Rule: xe.Rule, Message: xe.Message}})
 		}
 		return nil, record.Problems{{Rule: "xml.syntax", Message: "the document could not be parsed"}}
 	}
@@ -142,6 +142,10 @@ func (a *Adapter) Decode(data []byte) (*adapters.Message, error) {
 // so usually without ds:Signature); lines gives the source line of an
 // element for problems and may be nil.
 func (a *Adapter) DecodeElement(root *etree.Element, lines func(*etree.Element) int) (*adapters.Message, error) {
+	return adapters.Clipped(a.decodeElement(root, lines))
+}
+
+func (a *Adapter) decodeElement(root *etree.Element, lines func(*etree.Element) int) (*adapters.Message, error) {
 	d := &decoder{lines: lines}
 	if root == nil {
 		return nil, record.Problems{{Rule: "xml.root", Message: "the document has no root element"}}

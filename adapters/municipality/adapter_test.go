@@ -400,7 +400,7 @@ func TestProblemsDoNotEchoLongInput(t *testing.T) {
 			t.Fatalf("accepted")
 		}
 		for _, p := range ps {
-			if len(p.Pointer) > maxEcho+len("…") || len(p.Message) > 3*maxEcho+len("…") {
+			if len(p.Pointer) > adapters.MaxEcho+len("…") || len(p.Message) > 3*adapters.MaxEcho+len("…") {
 				t.Errorf("problem echoes %d+%d bytes: %.80s", len(p.Pointer), len(p.Message), p)
 			}
 		}

@@ -73,7 +73,7 @@ func (a *Adapter) Encode(m *adapters.Message) ([]byte, error) {
 		}
 		e.withdrawal(root, m.Withdrawal)
 	default:
-		return nil, fmt.Errorf("%w: unknown message kind %q", ErrCannotEncode, clip(string(m.Kind)))
+		return nil, fmt.Errorf("%w: unknown message kind %q", ErrCannotEncode, adapters.Clip(string(m.Kind)))
 	}
 	if e.err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCannotEncode, e.err)
@@ -155,7 +155,7 @@ func writeCode[T ~string](e *encoder, parent *etree.Element, name string, v *voc
 	}
 	s, ok := v.danish(value)
 	if !ok {
-		e.fail("%s: %q has no code in the format", name, clip(string(value)))
+		e.fail("%s: %q has no code in the format", name, adapters.Clip(string(value)))
 		return
 	}
 	e.leaf(parent, name, s)

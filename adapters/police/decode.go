@@ -41,7 +41,7 @@ func (a *Adapter) Decode(data []byte) (*adapters.Message, error) {
 	if err != nil {
 		var xe *xmlsafe.Error
 		if errors.As(err, &xe) {
-			return nil, record.Problems{{Pointer: xe.Path, Line: xe.Line, Rule: xe.Rule, Message: xe.Message}}
+			return adapters.Clipped(nil, record.Problems{{Pointer: xe.Path, Line: xe.Line, Rule: xe.Rule, Message: xe.Message}})
 		}
 		return nil, record.Problems{{Rule: "xml.syntax", Message: "the document could not be parsed"}}
 	}
@@ -66,13 +66,13 @@ func (a *Adapter) DecodeElement(root *etree.Element, lines func(*etree.Element) 
 		return nil, record.Problems{{Rule: "xml.root", Message: "the document has no root element"}}
 	}
 	if root.NamespaceURI() != Namespace || (root.Tag != rootList && root.Tag != rootWithdrawal) {
-		return nil, record.Problems{{Pointer: "/" + short(root.Tag), Line: d.line(root), Rule: "xml.root",
+		return nil, record.Problems{{Pointer: "/" + adapters.Clip(root.Tag), Line: d.line(root), Rule: "xml.root",
 			Message: fmt.Sprintf("the root element must be %s or %s in namespace %s", rootList, rootWithdrawal, Namespace)}}
 	}
 	if root.Tag == rootWithdrawal {
-		return d.withdrawal()
+		return adapters.Clipped(d.withdrawal())
 	}
-	return d.list()
+	return adapters.Clipped(d.list())
 }
 
 // decoder holds the state of decoding one document.

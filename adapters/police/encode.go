@@ -64,7 +64,7 @@ func (a *Adapter) Encode(m *adapters.Message) ([]byte, error) {
 		}
 		e.withdrawal(doc, m)
 	default:
-		return nil, fmt.Errorf("%w: unknown message kind %q", ErrNotEncodable, short(string(m.Kind)))
+		return nil, fmt.Errorf("%w: unknown message kind %q", ErrNotEncodable, adapters.Clip(string(m.Kind)))
 	}
 	if e.err != nil {
 		return nil, e.err
@@ -94,11 +94,11 @@ func (a *Adapter) encodeList(e *encoder, doc *etree.Document, m *adapters.Messag
 	}
 	inc := recs[0].Incident
 	if inc == nil {
-		return fmt.Errorf("%w: record 0 (%s) has no incident", ErrNotEncodable, short(recs[0].RecordID))
+		return fmt.Errorf("%w: record 0 (%s) has no incident", ErrNotEncodable, adapters.Clip(recs[0].RecordID))
 	}
 	for i, r := range recs[1:] {
 		if f := incidentDiff(inc, r.Incident); f != "" {
-			return fmt.Errorf("%w: record %d (%s) differs from record 0 in incident %s", ErrIncidentMismatch, i+1, short(r.RecordID), f)
+			return fmt.Errorf("%w: record %d (%s) differs from record 0 in incident %s", ErrIncidentMismatch, i+1, adapters.Clip(r.RecordID), f)
 		}
 	}
 	h := m.Header
@@ -109,7 +109,7 @@ func (a *Adapter) encodeList(e *encoder, doc *etree.Document, m *adapters.Messag
 		}
 		for i, r := range recs {
 			if r.Registered == nil || r.Registered.ByAuthority != h.Sender || r.Registered.ByRole != record.RolePolice {
-				return fmt.Errorf("%w: record %d (%s) was not registered by %s in the role police", ErrRegistrant, i, short(r.RecordID), h.Sender)
+				return fmt.Errorf("%w: record %d (%s) was not registered by %s in the role police", ErrRegistrant, i, adapters.Clip(r.RecordID), h.Sender)
 			}
 		}
 	}
@@ -209,7 +209,7 @@ func danish[T ~string](e *encoder, what string, v T, voc vocab[T]) string {
 	}
 	s, ok := voc.toDanish(v)
 	if !ok {
-		e.fail("%s %q has no value in the police format", what, short(string(v)))
+		e.fail("%s %q has no value in the police format", what, adapters.Clip(string(v)))
 	}
 	return s
 }

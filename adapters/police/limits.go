@@ -27,10 +27,6 @@ var parseLimits = xmlsafe.Limits{
 	MaxText: 8 << 10,
 }
 
-// maxNameInMessage is how much of an attacker-chosen element or attribute
-// name a problem message repeats.
-const maxNameInMessage = 40
-
 // maxProblems is the most problems reported for one person or one document:
 // enough to fix a document, bounded so that a hostile one costs little.
 const maxProblems = 100

@@ -24,9 +24,6 @@ const (
 	// top level: enough to fix a document, and a bound on a hostile one
 	// (a record of thousands of nulls).
 	maxProblems = 50
-	// maxMessage is the longest problem message passed on from strict
-	// decoding, which quotes member names as written.
-	maxMessage = 200
 	// maxScanDepth bounds the walk that locates members for line numbers;
 	// records deeper than maxRecordDepth are refused anyway.
 	maxScanDepth = 32

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/psykosocial/exchange/adapters"
 	"github.com/psykosocial/exchange/internal/record"
 	"github.com/psykosocial/exchange/internal/refdata"
 )
@@ -231,7 +232,7 @@ func fromStamp(t *stamp) *time.Time {
 // value the format has no code for (the record is then not valid).
 func fromRecord(r *record.Record) (*wireRecord, error) {
 	if r.Schema != record.SchemaV1 {
-		return nil, fmt.Errorf("record %s: schema is %q, want %q", r.RecordID, shorten(r.Schema), record.SchemaV1)
+		return nil, fmt.Errorf("record %s: schema is %q, want %q", r.RecordID, adapters.Clip(r.Schema), record.SchemaV1)
 	}
 	e := encoder{}
 	w := &wireRecord{RecordID: r.RecordID, Version: r.Version}
@@ -358,7 +359,7 @@ func danish[T ~string](e *encoder, v vocab[T], ptr string, t T) string {
 	}
 	s, ok := v.toDanish(t)
 	if !ok && e.err == nil {
-		e.err = fmt.Errorf("%s %q: %w", ptr, shorten(string(t)), ErrNoCode)
+		e.err = fmt.Errorf("%s %q: %w", ptr, adapters.Clip(string(t)), ErrNoCode)
 	}
 	return s
 }

@@ -72,6 +72,10 @@ func (a *Adapter) Detect(data []byte) bool {
 // record, too many records, or an invalid withdrawal notice. The format has no message header (the JWS
 // protected header carries it): Message.Header is nil.
 func (a *Adapter) Decode(data []byte) (*adapters.Message, error) {
+	return adapters.Clipped(a.decode(data))
+}
+
+func (a *Adapter) decode(data []byte) (*adapters.Message, error) {
 	if len(data) > MaxDocumentBytes {
 		return nil, record.Problems{{Rule: "json.limit",
 			Message: fmt.Sprintf("the document is %d bytes, the limit is %d", len(data), MaxDocumentBytes)}}
@@ -183,11 +187,7 @@ func strictProblem(err error) record.Problem {
 	if errors.As(err, &se) {
 		// strictjson quotes unknown member names in full: keep a long
 		// attacker-chosen name out of the message.
-		msg := se.Message
-		if len(msg) > maxMessage {
-			msg = shorten(msg[:maxMessage])
-		}
-		return record.Problem{Pointer: se.Pointer, Rule: se.Rule, Message: msg}
+		return record.Problem{Pointer: se.Pointer, Rule: se.Rule, Message: adapters.Clip(se.Message)}
 	}
 	return record.Problem{Rule: "json.syntax", Message: "malformed JSON"}
 }
@@ -319,7 +319,7 @@ func (a *Adapter) Encode(m *adapters.Message) ([]byte, error) {
 		}
 		doc.Type, doc.Withdrawal = TypeWithdrawal, w
 	default:
-		return nil, fmt.Errorf("region: encode: unknown message kind %q", shorten(string(m.Kind)))
+		return nil, fmt.Errorf("region: encode: unknown message kind %q", adapters.Clip(string(m.Kind)))
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)

@@ -1,0 +1,135 @@
+package adapters_test
+
+import (
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/psykosocial/exchange/adapters"
+	"github.com/psykosocial/exchange/adapters/municipality"
+	"github.com/psykosocial/exchange/adapters/police"
+	"github.com/psykosocial/exchange/adapters/region"
+	"github.com/psykosocial/exchange/internal/clock"
+	"github.com/psykosocial/exchange/internal/record"
+	"github.com/psykosocial/exchange/internal/refdata"
+)
+
+// testNow is the fixed clock of the validators.
+var testNow = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+
+// newAdapters returns the three authority adapters, by format name.
+func newAdapters(t *testing.T) map[string]adapters.Adapter {
+	t.Helper()
+	ref, err := refdata.Load(refdata.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := record.NewValidator(ref, clock.Fixed(testNow))
+	muni, err := municipality.New(v, municipality.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return map[string]adapters.Adapter{
+		region.FormatName:       region.New(v),
+		municipality.FormatName: muni,
+		police.FormatName:       police.New(v, police.WithOfficerRole(police.RoleIncidentCommander)),
+	}
+}
+
+// example reads a valid example of a format.
+func example(t *testing.T, format, name string) string {
+	t.Helper()
+	b, err := os.ReadFile("../schemas/examples/" + format + "/valid/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// problems returns every problem of a decoding: the whole refusal's, or
+// every item's.
+func problems(t *testing.T, m *adapters.Message, err error) record.Problems {
+	t.Helper()
+	if err != nil {
+		var ps record.Problems
+		if !errors.As(err, &ps) {
+			t.Fatalf("error %T is not record.Problems: %v", err, err)
+		}
+		return ps
+	}
+	var ps record.Problems
+	for _, it := range m.Items {
+		ps = append(ps, it.Problems...)
+	}
+	return ps
+}
+
+// TestLongNamesComeBackClipped puts a 100 kB element or member name where
+// each format refuses it (and where the parser itself refuses it) and
+// checks that no problem repeats more than adapters.MaxEcho bytes of it:
+// problems reach the sender's error response.
+func TestLongNamesComeBackClipped(t *testing.T) {
+	all := newAdapters(t)
+	long := strings.Repeat("Å", 50<<10) // 100 kB
+	muni := example(t, "municipality", "gateway-til-roskilde-beskyttet-adresse.xml")
+	pol := example(t, "police", "brand-aalborg-nordjylland.xml")
+	reg := example(t, "region", "aarhus-resident-hurt-in-copenhagen-fire.json")
+	tests := []struct {
+		name, format, doc string
+	}{
+		{"region top-level member", region.FormatName,
+			strings.Replace(reg, `"meddelelsestype"`, `"`+long+`": 1, "meddelelsestype"`, 1)},
+		{"region member in a record", region.FormatName,
+			strings.Replace(reg, `"version": 1,`, `"version": 1, "`+long+`": 1,`, 1)},
+		{"municipality unknown element", municipality.FormatName,
+			strings.Replace(muni, "<Sprog>da</Sprog>", "<Sprog>da</Sprog><"+long+">x</"+long+">", 1)},
+		{"municipality element the parser refuses", municipality.FormatName,
+			strings.Replace(muni, "<Sprog>da</Sprog>", "<Sprog>da</Sprog><"+long+"><!-- x --></"+long+">", 1)},
+		{"police unknown element", police.FormatName,
+			strings.Replace(pol, "<Sprog>de</Sprog>", "<"+long+">x</"+long+">", 1)},
+		{"police element the parser refuses", police.FormatName,
+			strings.Replace(pol, "<Sprog>de</Sprog>", "<"+long+"><!-- x --></"+long+">", 1)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := all[tc.format].Decode([]byte(tc.doc))
+			ps := problems(t, m, err)
+			if len(ps) == 0 {
+				t.Fatal("the document was accepted")
+			}
+			for _, p := range ps {
+				if len(p.Pointer) > adapters.MaxEcho+len("…") {
+					t.Errorf("pointer of %d bytes: %.80s…", len(p.Pointer), p.Pointer)
+				}
+				if strings.Contains(p.Message, long[:adapters.MaxEcho+2]) {
+					t.Errorf("message repeats more than %d bytes of the name: %.80s…", adapters.MaxEcho, p.Message)
+				}
+			}
+		})
+	}
+}
+
+// TestClip checks the one clipping rule: at most MaxEcho bytes, cut on a
+// rune boundary, marked.
+
+// TestClip checks the one clipping rule: at most MaxEcho bytes, cut on a
+// rune boundary, marked.
+func TestClip(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{"short", "Personliste", "Personliste"},
+		{"exactly the limit", strings.Repeat("a", adapters.MaxEcho), strings.Repeat("a", adapters.MaxEcho)},
+		{"one byte over", strings.Repeat("a", adapters.MaxEcho+1), strings.Repeat("a", adapters.MaxEcho) + "…"},
+		{"cut inside a rune", "a" + strings.Repeat("Å", adapters.MaxEcho), "a" + strings.Repeat("Å", adapters.MaxEcho/2-1) + "…"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := adapters.Clip(tc.in); got != tc.want {
+				t.Errorf("Clip = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
