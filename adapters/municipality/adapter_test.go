@@ -12,6 +12,7 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/psykosocial/exchange/adapters"
+	"github.com/psykosocial/exchange/adapters/internal/vocab"
 	"github.com/psykosocial/exchange/internal/record"
 	"github.com/psykosocial/exchange/internal/xmlsafe"
 )
@@ -457,16 +458,15 @@ func TestVocabularies(t *testing.T) {
 	checkVocabulary(check, reasons, record.WithdrawalReasons())
 }
 
-func checkVocabulary[T ~string](check func(name string, danish, common, want []string), v *vocabulary[T], want []T) {
-	var danish, common, w []string
-	for _, c := range v.codes {
-		danish = append(danish, c.danish)
-		common = append(common, string(c.common))
+func checkVocabulary[T ~string](check func(name string, danish, common, want []string), v *vocab.Vocab[T], want []T) {
+	var common, w []string
+	for _, c := range v.Values() {
+		common = append(common, string(c))
 	}
 	for _, x := range want {
 		w = append(w, string(x))
 	}
-	check(v.xsdType, danish, common, w)
+	check(v.Name(), v.Codes(), common, w)
 }
 
 // TestReadmeMappingTable keeps README.md's mapping tables identical to

@@ -12,6 +12,7 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/psykosocial/exchange/adapters"
+	"github.com/psykosocial/exchange/adapters/internal/vocab"
 	"github.com/psykosocial/exchange/internal/record"
 	"github.com/psykosocial/exchange/internal/xmlsafe"
 )
@@ -362,14 +363,14 @@ func (d *decoder) boolean(el *etree.Element) (bool, bool) {
 // enum decodes a vocabulary code. An unknown code is reported and returned
 // as it is, so that list positions stay those of the source; the item then
 // has problems and no record.
-func enum[T ~string](d *decoder, el *etree.Element, v *vocabulary[T]) T {
+func enum[T ~string](d *decoder, el *etree.Element, v *vocab.Vocab[T]) T {
 	s, ok := d.token(el)
 	if !ok {
 		return ""
 	}
-	c, ok := v.common(s)
+	c, ok := v.Common(s)
 	if !ok {
-		d.add(el, "xml.enum", "%s must be one of %s", el.Tag, v.list)
+		d.add(el, "xml.enum", "%s must be one of %s", el.Tag, v.List())
 		return T(s)
 	}
 	return c

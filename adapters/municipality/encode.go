@@ -10,6 +10,7 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/psykosocial/exchange/adapters"
+	"github.com/psykosocial/exchange/adapters/internal/vocab"
 	"github.com/psykosocial/exchange/internal/record"
 )
 
@@ -149,11 +150,11 @@ func (e *encoder) flag(parent *etree.Element, name string, b bool) {
 	}
 }
 
-func writeCode[T ~string](e *encoder, parent *etree.Element, name string, v *vocabulary[T], value T) {
+func writeCode[T ~string](e *encoder, parent *etree.Element, name string, v *vocab.Vocab[T], value T) {
 	if value == "" {
 		return
 	}
-	s, ok := v.danish(value)
+	s, ok := v.Danish(value)
 	if !ok {
 		e.fail("%s: %q has no code in the format", name, adapters.Clip(string(value)))
 		return

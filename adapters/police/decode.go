@@ -10,6 +10,7 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/psykosocial/exchange/adapters"
+	"github.com/psykosocial/exchange/adapters/internal/vocab"
 	"github.com/psykosocial/exchange/internal/record"
 	"github.com/psykosocial/exchange/internal/xmlsafe"
 )
@@ -633,7 +634,7 @@ func (d *decoder) version(el *etree.Element) int {
 	return n
 }
 
-func enumOf[T ~string](d *decoder, el *etree.Element, v vocab[T]) T {
+func enumOf[T ~string](d *decoder, el *etree.Element, v *vocab.Vocab[T]) T {
 	var zero T
 	if el == nil {
 		return zero
@@ -642,9 +643,9 @@ func enumOf[T ~string](d *decoder, el *etree.Element, v vocab[T]) T {
 	if !ok {
 		return zero
 	}
-	c, found := v.toCommon(s)
+	c, found := v.Common(s)
 	if !found {
-		d.at(el, "schema.enum", "must be one of %s", v.values())
+		d.at(el, "schema.enum", "must be one of %s", v.List())
 	}
 	return c
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/psykosocial/exchange/adapters"
+	"github.com/psykosocial/exchange/adapters/internal/vocab"
 	"github.com/psykosocial/exchange/internal/record"
 )
 
@@ -104,7 +105,7 @@ func (a *Adapter) encodeList(e *encoder, doc *etree.Document, m *adapters.Messag
 	h := m.Header
 	police := strings.HasPrefix(h.Sender, policePrefix)
 	if police {
-		if _, ok := officerRoles.toDanish(a.officerRole); !ok {
+		if _, ok := officerRoles.Danish(a.officerRole); !ok {
 			return fmt.Errorf("%w: a list from a police district needs the officer role (WithOfficerRole)", ErrRegistrant)
 		}
 		for i, r := range recs {
@@ -203,11 +204,11 @@ func (e *encoder) flag(parent *etree.Element, name string, v bool) {
 	}
 }
 
-func danish[T ~string](e *encoder, what string, v T, voc vocab[T]) string {
+func danish[T ~string](e *encoder, what string, v T, voc *vocab.Vocab[T]) string {
 	if v == "" {
 		return ""
 	}
-	s, ok := voc.toDanish(v)
+	s, ok := voc.Danish(v)
 	if !ok {
 		e.fail("%s %q has no value in the police format", what, adapters.Clip(string(v)))
 	}
