@@ -203,3 +203,7 @@ func Clipped(m *Message, err error) (*Message, error) {
 	}
 	return m, err
 }
+
+// ErrInvalidOptions is wrapped by the errors of every adapter's New: a
+// missing validator or an option that does not hold.
+var ErrInvalidOptions = errors.New("invalid adapter options")

@@ -27,15 +27,19 @@ func newAdapters(t *testing.T) map[string]adapters.Adapter {
 		t.Fatal(err)
 	}
 	v := record.NewValidator(ref, clock.Fixed(testNow))
-	muni, err := municipality.New(v, municipality.Options{})
+	reg, err := region.New(v)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return map[string]adapters.Adapter{
-		region.FormatName:       region.New(v),
-		municipality.FormatName: muni,
-		police.FormatName:       police.New(v, police.WithOfficerRole(police.RoleIncidentCommander)),
+	muni, err := municipality.New(v)
+	if err != nil {
+		t.Fatal(err)
 	}
+	pol, err := police.New(v, police.WithOfficerRole(police.RoleIncidentCommander))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return map[string]adapters.Adapter{region.FormatName: reg, municipality.FormatName: muni, police.FormatName: pol}
 }
 
 // example reads a valid example of a format.
@@ -129,6 +133,39 @@ func TestClip(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := adapters.Clip(tc.in); got != tc.want {
 				t.Errorf("Clip = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestNewRefusesBadOptions: every adapter's New has one shape and refuses
+// what cannot work with adapters.ErrInvalidOptions.
+func TestNewRefusesBadOptions(t *testing.T) {
+	ref, err := refdata.Load(refdata.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := record.NewValidator(ref, clock.Fixed(testNow))
+	tests := []struct {
+		name string
+		new  func() error
+	}{
+		{"region without validator", func() error { _, err := region.New(nil); return err }},
+		{"municipality without validator", func() error { _, err := municipality.New(nil); return err }},
+		{"police without validator", func() error { _, err := police.New(nil); return err }},
+		{"municipality malformed classification", func() error {
+			_, err := municipality.New(v, municipality.WithClassification(municipality.Classification{Subject: "1.2"}))
+			return err
+		}},
+		{"police unknown officer role", func() error {
+			_, err := police.New(v, police.WithOfficerRole("sheriff"))
+			return err
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.new(); !errors.Is(err, adapters.ErrInvalidOptions) {
+				t.Errorf("New = %v, want adapters.ErrInvalidOptions", err)
 			}
 		})
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
-	"maps"
 	"regexp"
 
 	"github.com/beevik/etree"
@@ -33,15 +32,27 @@ const (
 	dsNamespace = "http://www.w3.org/2000/09/xmldsig#"
 )
 
-// Options configure an Adapter. The zero Options is valid.
-type Options struct {
-	// Classification is the KLE case classification Encode writes for a
-	// recipient without an entry in ByRecipient. The zero value means
-	// DefaultClassification().
-	Classification Classification
-	// ByRecipient maps a recipient's authority id ("municipality:0851")
-	// to the classification its journal plan uses. New copies the map.
-	ByRecipient map[string]Classification
+// Option configures an Adapter in New.
+type Option func(*Adapter)
+
+// WithClassification sets the KLE case classification Encode writes for a
+// recipient that has none of its own (WithRecipientClassification).
+// Without it Encode writes DefaultClassification().
+func WithClassification(c Classification) Option {
+	return func(a *Adapter) { a.classification = c }
+}
+
+// WithRecipientClassification sets the classification Encode writes for
+// messages to the recipient authority id ("municipality:0851"): the one
+// its journal plan files psychosocial registrations under. A later option
+// for the same recipient replaces an earlier one.
+func WithRecipientClassification(recipient string, c Classification) Option {
+	return func(a *Adapter) {
+		if a.byRecipient == nil {
+			a.byRecipient = map[string]Classification{}
+		}
+		a.byRecipient[recipient] = c
+	}
 }
 
 // Adapter converts the municipal case-system format to and from the common
@@ -54,30 +65,31 @@ type Adapter struct {
 
 var _ adapters.Adapter = (*Adapter)(nil)
 
-// ErrInvalidOptions is wrapped by the errors of New.
-var ErrInvalidOptions = errors.New("municipality: invalid options")
-
 var reAuthority = regexp.MustCompile(record.AuthorityIDPattern)
 
 // New returns an adapter that validates decoded records with v and writes
-// the case classifications of opts. It checks opts once, here.
-func New(v *record.Validator, opts Options) (*Adapter, error) {
+// the case classifications of opts. It checks v and opts once, here; its
+// errors wrap adapters.ErrInvalidOptions.
+func New(v *record.Validator, opts ...Option) (*Adapter, error) {
 	if v == nil {
-		return nil, fmt.Errorf("%w: a validator is required", ErrInvalidOptions)
+		return nil, fmt.Errorf("%w: municipality: a validator is required", adapters.ErrInvalidOptions)
 	}
-	a := &Adapter{v: v, classification: opts.Classification, byRecipient: maps.Clone(opts.ByRecipient)}
+	a := &Adapter{v: v}
+	for _, o := range opts {
+		o(a)
+	}
 	if a.classification.IsZero() {
 		a.classification = DefaultClassification()
 	}
 	if err := a.classification.Check(); err != nil {
-		return nil, fmt.Errorf("%w: Classification: %w", ErrInvalidOptions, err)
+		return nil, fmt.Errorf("%w: municipality: classification: %w", adapters.ErrInvalidOptions, err)
 	}
 	for recipient, c := range a.byRecipient {
 		if !reAuthority.MatchString(recipient) {
-			return nil, fmt.Errorf("%w: ByRecipient: %q is not an authority id such as municipality:0851", ErrInvalidOptions, adapters.Clip(recipient))
+			return nil, fmt.Errorf("%w: municipality: recipient %q is not an authority id such as municipality:0851", adapters.ErrInvalidOptions, adapters.Clip(recipient))
 		}
 		if err := c.Check(); err != nil {
-			return nil, fmt.Errorf("%w: ByRecipient[%s]: %w", ErrInvalidOptions, recipient, err)
+			return nil, fmt.Errorf("%w: municipality: classification of %s: %w", adapters.ErrInvalidOptions, recipient, err)
 		}
 	}
 	return a, nil

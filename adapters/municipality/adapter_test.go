@@ -86,7 +86,7 @@ func TestFullRecordRoundTrip(t *testing.T) {
 // maxElements from: the fullest registration has maxRegistrationElements
 // elements, and the fullest header maxHeaderElements.
 func TestLimitsMatchSchema(t *testing.T) {
-	a, err := New(newValidator(t), Options{Classification: Classification{Subject: "12.34.56", Facet: "G01"}})
+	a, err := New(newValidator(t), WithClassification(Classification{Subject: "12.34.56", Facet: "G01"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,10 +216,9 @@ func TestWithdrawalRoundTrip(t *testing.T) {
 
 func TestClassification(t *testing.T) {
 	v := newValidator(t)
-	a, err := New(v, Options{
-		Classification: Classification{Subject: "11.22.33"},
-		ByRecipient:    map[string]Classification{"municipality:0851": {Subject: "44.55.66", Facet: "G01"}},
-	})
+	a, err := New(v,
+		WithClassification(Classification{Subject: "11.22.33"}),
+		WithRecipientClassification("municipality:0851", Classification{Subject: "44.55.66", Facet: "G01"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,31 +259,19 @@ func TestNewRefusesBadOptions(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		v    *record.Validator
-		opts Options
+		opts []Option
 	}{
-		{"no validator", nil, Options{}},
-		{"bad subject", v, Options{Classification: Classification{Subject: "1.2.3"}}},
-		{"facet without subject", v, Options{Classification: Classification{Facet: "G01"}}},
-		{"bad recipient", v, Options{ByRecipient: map[string]Classification{"Aalborg": {Subject: "00.00.00"}}}},
-		{"bad recipient facet", v, Options{ByRecipient: map[string]Classification{"municipality:0851": {Subject: "00.00.00", Facet: "01"}}}},
+		{"no validator", nil, nil},
+		{"bad subject", v, []Option{WithClassification(Classification{Subject: "1.2.3"})}},
+		{"facet without subject", v, []Option{WithClassification(Classification{Facet: "G01"})}},
+		{"bad recipient", v, []Option{WithRecipientClassification("Aalborg", Classification{Subject: "00.00.00"})}},
+		{"bad recipient facet", v, []Option{WithRecipientClassification("municipality:0851", Classification{Subject: "00.00.00", Facet: "01"})}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := New(tc.v, tc.opts); !errors.Is(err, ErrInvalidOptions) {
-				t.Errorf("New = %v, want ErrInvalidOptions", err)
+			if _, err := New(tc.v, tc.opts...); !errors.Is(err, adapters.ErrInvalidOptions) {
+				t.Errorf("New = %v, want adapters.ErrInvalidOptions", err)
 			}
 		})
-	}
-}
-
-func TestNewCopiesOptions(t *testing.T) {
-	m := map[string]Classification{"municipality:0851": {Subject: "44.55.66"}}
-	a, err := New(newValidator(t), Options{ByRecipient: m})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m["municipality:0851"] = Classification{Subject: "99.99.99"}
-	if got := a.ClassificationFor("municipality:0851"); got.Subject != "44.55.66" {
-		t.Errorf("the adapter shares the caller's map: %v", got)
 	}
 }
 

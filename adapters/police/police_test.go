@@ -47,7 +47,7 @@ func newValidator(tb testing.TB) *record.Validator {
 
 func newAdapter(tb testing.TB) *Adapter {
 	tb.Helper()
-	return New(newValidator(tb), WithOfficerRole(RoleIncidentCommander))
+	return mustNew(tb, newValidator(tb), WithOfficerRole(RoleIncidentCommander))
 }
 
 // newAdapterAt is an adapter whose validator's clock stands at the
@@ -65,7 +65,17 @@ func newAdapterAt(tb testing.TB, now string) *Adapter {
 	if err != nil {
 		tb.Fatalf("refdata.Load: %v", err)
 	}
-	return New(record.NewValidator(ref, clock.Fixed(at)), WithOfficerRole(RoleIncidentCommander))
+	return mustNew(tb, record.NewValidator(ref, clock.Fixed(at)), WithOfficerRole(RoleIncidentCommander))
+}
+
+// mustNew is New, failing tb on an error.
+func mustNew(tb testing.TB, v *record.Validator, opts ...Option) *Adapter {
+	tb.Helper()
+	a, err := New(v, opts...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return a
 }
 
 func examples(tb testing.TB, dir string) []string {

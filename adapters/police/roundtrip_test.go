@@ -191,7 +191,7 @@ func TestRoundTripOwnExamples(t *testing.T) {
 			a := a
 			if role := officerRoleOf(t, f); role != "" {
 				// Encode writes the adapter's officer role; use the example's.
-				a = New(newValidator(t), WithOfficerRole(role))
+				a = mustNew(t, newValidator(t), WithOfficerRole(role))
 			}
 			b1, err := a.Encode(m1)
 			if err != nil {
@@ -280,7 +280,7 @@ func TestEncodeErrors(t *testing.T) {
 			Withdrawal: &record.Withdrawal{Schema: record.WithdrawalSchemaV1, RecordID: recs[0].RecordID, Version: 1, Reason: "lost"}}, ErrNotEncodable, "/reason"},
 		{"two incidents", a, &adapters.Message{Kind: adapters.KindRegistration, Header: m.Header, Items: items(recs[0], recs[1], otherIncident)},
 			ErrIncidentMismatch, "record 2 (" + otherIncident.RecordID + ") differs from record 0 in incident kind"},
-		{"no officer role", New(newValidator(t)), &adapters.Message{Kind: adapters.KindRegistration, Header: m.Header, Items: items(recs...)},
+		{"no officer role", mustNew(t, newValidator(t)), &adapters.Message{Kind: adapters.KindRegistration, Header: m.Header, Items: items(recs...)},
 			ErrRegistrant, "WithOfficerRole"},
 		{"registered by another authority", a, &adapters.Message{Kind: adapters.KindRegistration, Header: m.Header, Items: items(recs[0], fromRegion)},
 			ErrRegistrant, "record 1"},

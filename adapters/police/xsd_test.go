@@ -66,7 +66,7 @@ func TestXSDAcceptsValidAndEncodedDocuments(t *testing.T) {
 		}
 		ad := a
 		if role := officerRoleOf(t, f); role != "" {
-			ad = New(newValidator(t), WithOfficerRole(role))
+			ad = mustNew(t, newValidator(t), WithOfficerRole(role))
 		}
 		data, err := ad.Encode(m)
 		if err != nil {
@@ -183,7 +183,6 @@ func TestXSDVocabulariesMatchCode(t *testing.T) {
 		}
 	}
 }
-
 
 // TestXSDContentModelsMatchCode: the element sequences of the XSD are the
 // content models the decoder enforces (names, order, occurrences).

@@ -24,9 +24,21 @@ type Adapter struct {
 
 var _ adapters.Adapter = (*Adapter)(nil)
 
-// New returns an adapter that validates decoded records with v.
-func New(v *record.Validator) *Adapter {
-	return &Adapter{v: v}
+// Option configures an Adapter in New. The regional format has no options
+// yet; the type gives New the same shape as the other adapters' New.
+type Option func(*Adapter)
+
+// New returns an adapter that validates decoded records with v. It checks
+// v and opts once, here; its errors wrap adapters.ErrInvalidOptions.
+func New(v *record.Validator, opts ...Option) (*Adapter, error) {
+	if v == nil {
+		return nil, fmt.Errorf("%w: region: a validator is required", adapters.ErrInvalidOptions)
+	}
+	a := &Adapter{v: v}
+	for _, o := range opts {
+		o(a)
+	}
+	return a, nil
 }
 
 // Format returns FormatName.

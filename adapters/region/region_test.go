@@ -37,7 +37,11 @@ func newAdapterAt(t testing.TB, at time.Time) *region.Adapter {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return region.New(record.NewValidator(ref, clock.Fixed(at)))
+	a, err := region.New(record.NewValidator(ref, clock.Fixed(at)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
 }
 
 // pinned is the example's own clock from expect.json ("now"), or the
