@@ -14,6 +14,7 @@ import (
 	"github.com/psykosocial/exchange/internal/clock"
 	"github.com/psykosocial/exchange/internal/record"
 	"github.com/psykosocial/exchange/internal/refdata"
+	"github.com/psykosocial/exchange/internal/xmlsafe"
 )
 
 // testNow is the fixed clock of the validators.
@@ -168,5 +169,39 @@ func TestNewRefusesBadOptions(t *testing.T) {
 				t.Errorf("New = %v, want adapters.ErrInvalidOptions", err)
 			}
 		})
+	}
+}
+
+// TestXMLLimitsAreTheParseLimits: the limits an XML adapter exports are
+// the ones its Decode parses with, so the XML-DSig verifier can be given
+// the same bounds.
+func TestXMLLimitsAreTheParseLimits(t *testing.T) {
+	all := newAdapters(t)
+	tests := []struct {
+		format string
+		limits xmlsafe.Limits
+	}{
+		{municipality.FormatName, all[municipality.FormatName].(*municipality.Adapter).Limits()},
+		{police.FormatName, all[police.FormatName].(*police.Adapter).Limits()},
+	}
+	for _, tc := range tests {
+		t.Run(tc.format, func(t *testing.T) {
+			l := tc.limits
+			if l.MaxBytes <= 0 || l.MaxDepth <= 0 || l.MaxElements <= 0 || l.MaxAttrs <= 0 || l.MaxText <= 0 {
+				t.Fatalf("a limit is unset: %+v", l)
+			}
+			doc := make([]byte, l.MaxBytes+1)
+			for i := range doc {
+				doc[i] = ' '
+			}
+			m, err := all[tc.format].Decode(doc)
+			ps := problems(t, m, err)
+			if err == nil || len(ps) != 1 || ps[0].Rule != "xml.limit" {
+				t.Errorf("a document of MaxBytes+1 bytes: %v", ps)
+			}
+		})
+	}
+	if l := all[region.FormatName].(*region.Adapter).Limits(); l.MaxBytes != region.MaxRecordBytes {
+		t.Errorf("region record limits %+v, want MaxBytes %d", l, region.MaxRecordBytes)
 	}
 }

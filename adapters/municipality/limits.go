@@ -52,3 +52,8 @@ func parseLimits() xmlsafe.Limits {
 		MaxText:     maxText,
 	}
 }
+
+// Limits returns the parse limits of a municipal document: Decode parses
+// with them, and the service gives them to the XML-DSig verifier so that
+// a signed document is bounded the same way before it is verified.
+func (a *Adapter) Limits() xmlsafe.Limits { return parseLimits() }

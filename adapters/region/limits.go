@@ -33,3 +33,9 @@ const (
 func recordLimits() strictjson.Limits {
 	return strictjson.Limits{MaxBytes: MaxRecordBytes, MaxDepth: maxRecordDepth, MaxArray: maxRecordArray}
 }
+
+// Limits returns the strict-decoding limits of one record (or withdrawal
+// notice) of a regional document; the document as a whole is at most
+// MaxDocumentBytes and MaxRecords. The format is JSON and is not signed
+// with XML-DSig: the JWS around it is bounded by the envelope.
+func (a *Adapter) Limits() strictjson.Limits { return recordLimits() }
