@@ -3,7 +3,6 @@ package police
 import (
 	"bytes"
 	"errors"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -392,14 +391,4 @@ func strs[T ~string](vs []T) []string {
 		out[i] = string(v)
 	}
 	return out
-}
-
-// TestGoldenFilesExist keeps testdata in step with the valid examples.
-func TestGoldenFilesExist(t *testing.T) {
-	for _, f := range examples(t, validDir) {
-		g := filepath.Join("testdata", strings.TrimSuffix(filepath.Base(f), ".xml")+".golden.json")
-		if _, err := os.Stat(g); err != nil {
-			t.Errorf("%s has no golden file (run go test -update)", filepath.Base(f))
-		}
-	}
 }
