@@ -207,3 +207,49 @@ func Clipped(m *Message, err error) (*Message, error) {
 // ErrInvalidOptions is wrapped by the errors of every adapter's New: a
 // missing validator or an option that does not hold.
 var ErrInvalidOptions = errors.New("invalid adapter options")
+
+// RuleDuplicateRecord is the rule of a message that holds two records with
+// the same record id: which one a recipient keeps would be undefined, so
+// the message is malformed and refused whole, in every format.
+const RuleDuplicateRecord = "message.duplicate_record"
+
+// maxDuplicateProblems bounds the problems DuplicateRecords lists: a
+// hostile list of one record repeated a thousand times earns few.
+const maxDuplicateProblems = 20
+
+// DuplicateRecords returns the problems of a message whose records repeat
+// a record id, or nil. ids are the record ids in document order ("" where
+// a record's id could not be read; never a repeat); where gives the
+// pointer and line of record i's id in the document. Each repeat gives a
+// problem at the first record with that id and one at the repeat, so that
+// both positions are named; at most maxDuplicateProblems are listed.
+func DuplicateRecords(ids []string, where func(i int) (pointer string, line int)) record.Problems {
+	first := make(map[string]int, len(ids))
+	reported := map[int]bool{}
+	var ps record.Problems
+	for i, id := range ids {
+		if id == "" {
+			continue
+		}
+		j, dup := first[id]
+		if !dup {
+			first[id] = i
+			continue
+		}
+		if len(ps) >= maxDuplicateProblems {
+			ps = append(ps, record.Problem{Rule: RuleDuplicateRecord,
+				Message: fmt.Sprintf("more records repeat a record id; only the first %d problems are listed", maxDuplicateProblems)})
+			break
+		}
+		if !reported[j] {
+			reported[j] = true
+			ptr, line := where(j)
+			ps = append(ps, record.Problem{Pointer: ptr, Line: line, Rule: RuleDuplicateRecord,
+				Message: fmt.Sprintf("record %d has the same record id as record %d: a message holds each record once", j+1, i+1)})
+		}
+		ptr, line := where(i)
+		ps = append(ps, record.Problem{Pointer: ptr, Line: line, Rule: RuleDuplicateRecord,
+			Message: fmt.Sprintf("record %d repeats the record id of record %d: a message holds each record once", i+1, j+1)})
+	}
+	return ps
+}

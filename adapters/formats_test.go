@@ -2,7 +2,9 @@ package adapters_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -203,5 +205,78 @@ func TestXMLLimitsAreTheParseLimits(t *testing.T) {
 	}
 	if l := all[region.FormatName].(*region.Adapter).Limits(); l.MaxBytes != region.MaxRecordBytes {
 		t.Errorf("region record limits %+v, want MaxBytes %d", l, region.MaxRecordBytes)
+	}
+}
+
+// TestOneRecordOncePerMessage: a message holding two records with the same
+// record id is refused whole in every format, naming both positions.
+func TestOneRecordOncePerMessage(t *testing.T) {
+	all := newAdapters(t)
+	tests := []struct {
+		format, file string
+		want         []string
+	}{
+		{region.FormatName, "duplicate-record-id.json",
+			[]string{"/registreringer/0/registreringsId", "/registreringer/2/registreringsId"}},
+		{municipality.FormatName, "duplicate-record-id.xml",
+			[]string{"/KommuneMeddelelse/Registrering[1]/RegistreringsID", "/KommuneMeddelelse/Registrering[3]/RegistreringsID"}},
+		{police.FormatName, "duplicate-record-id.xml",
+			[]string{"/Personliste/Personer/Person[2]/RegistreringsID", "/Personliste/Personer/Person[3]/RegistreringsID"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.format, func(t *testing.T) {
+			data, err := os.ReadFile("../schemas/examples/" + tc.format + "/invalid/" + tc.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := all[tc.format].Decode(data)
+			if m != nil || err == nil {
+				t.Fatalf("Decode = %v, %v: want the message refused whole", m, err)
+			}
+			var got []string
+			for _, p := range problems(t, m, err) {
+				if p.Rule != adapters.RuleDuplicateRecord || p.Line == 0 {
+					t.Errorf("problem %v: want rule %s with a line", p, adapters.RuleDuplicateRecord)
+				}
+				got = append(got, p.Pointer)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("problems at %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestDuplicateRecords checks the shared rule on its own.
+func TestDuplicateRecords(t *testing.T) {
+	where := func(i int) (string, int) { return fmt.Sprintf("/%d", i), i + 1 }
+	tests := []struct {
+		name string
+		ids  []string
+		want []string
+	}{
+		{"none", []string{"a", "b", "c"}, nil},
+		{"ids that could not be read", []string{"", "a", ""}, nil},
+		{"one repeat", []string{"a", "b", "a"}, []string{"/0", "/2"}},
+		{"three times", []string{"a", "a", "a"}, []string{"/0", "/1", "/2"}},
+		{"two repeats", []string{"a", "b", "b", "a"}, []string{"/1", "/2", "/0", "/3"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []string
+			for _, p := range adapters.DuplicateRecords(tc.ids, where) {
+				got = append(got, p.Pointer)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("problems at %v, want %v", got, tc.want)
+			}
+		})
+	}
+	many := make([]string, 1000)
+	for i := range many {
+		many[i] = "a"
+	}
+	if ps := adapters.DuplicateRecords(many, where); len(ps) > 25 {
+		t.Errorf("%d problems for a record repeated 1,000 times", len(ps))
 	}
 }

@@ -134,7 +134,9 @@ func (a *Adapter) Detect(data []byte) bool {
 // Decode parses data with the hardened parser and decodes the message. A
 // document that is malformed as a whole (syntax, size, hardening refusals,
 // wrong root, header problems, a misplaced signature, an invalid withdrawal
-// notice) gives nil and record.Problems; otherwise every Registrering gives
+// notice, two registrations with the same RegistreringsID, whatever their
+// versions: adapters.RuleDuplicateRecord, naming both) gives nil and
+// record.Problems; otherwise every Registrering gives
 // one item, with a validated record or with its problems.
 func (a *Adapter) Decode(data []byte) (*adapters.Message, error) {
 	doc, err := xmlsafe.Parse(data, parseLimits())
@@ -191,10 +193,12 @@ func (a *Adapter) decodeElement(root *etree.Element, lines func(*etree.Element) 
 	}
 	msg.Kind = adapters.KindRegistration
 	msg.Items = make([]adapters.Item, len(parts.registrations))
+	ids := make([]string, len(parts.registrations))
 	for i, el := range parts.registrations {
 		d.ps, d.unsure = nil, nil
 		d.noAttributes(el)
 		r := d.registration(el)
+		ids[i] = r.RecordID
 		ps := d.mapProblems(el, recordPaths, d.ps, a.v.Validate(r))
 		if len(ps) > 0 {
 			msg.Items[i] = adapters.Item{Index: i, Problems: ps}
@@ -204,6 +208,15 @@ func (a *Adapter) decodeElement(root *etree.Element, lines func(*etree.Element) 
 	}
 	if len(d.fatal) > 0 {
 		return nil, d.fatal
+	}
+	if ps := adapters.DuplicateRecords(ids, func(i int) (string, int) {
+		el := parts.registrations[i]
+		if id := nthChild(el, "RegistreringsID", 0); id != nil {
+			el = id
+		}
+		return xmlsafe.Path(el), d.line(el)
+	}); ps != nil {
+		return nil, ps
 	}
 	return msg, nil
 }

@@ -3,6 +3,7 @@ package municipality
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -343,8 +344,10 @@ func TestDecodeLimits(t *testing.T) {
 	list := func(n int) []byte {
 		var b bytes.Buffer
 		b.Write(base[:start])
-		for range n {
-			b.Write(base[start:end])
+		reg := base[start:end]
+		id := regexp.MustCompile(`<RegistreringsID>[^<]*</RegistreringsID>`)
+		for i := range n { // each record once: a message holds no record id twice
+			b.Write(id.ReplaceAll(reg, fmt.Appendf(nil, "<RegistreringsID>%08x-0000-4000-8000-000000000000</RegistreringsID>", i)))
 		}
 		b.Write(base[end:])
 		return b.Bytes()
