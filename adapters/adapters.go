@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/psykosocial/exchange/internal/record"
 )
@@ -148,4 +149,107 @@ func (r *Registry) Formats() []string {
 		out[i] = a.Format()
 	}
 	return out
+}
+
+// MaxEcho is the most bytes of a sender's own input (an element or member
+// name, a namespace, a value, a path built from them) that a problem or an
+// error repeats: problems reach the sender's error response and the logs,
+// and a hostile document must not make them large.
+const MaxEcho = 160
+
+// maxProblemMessage is the longest problem message ClipProblems lets
+// through: a sentence that quotes a few clipped names.
+const maxProblemMessage = 3 * MaxEcho
+
+// Clip shortens s to at most MaxEcho bytes, cut on a rune boundary and
+// marked with "…". Every adapter clips echoed input with it.
+func Clip(s string) string { return clipTo(s, MaxEcho) }
+
+// ClipProblems clips the pointer of every problem in ps to MaxEcho bytes
+// and its message to three times that, in place, and returns ps. Adapters
+// apply it to every problem they return, so that no path or message built
+// from a hostile name grows beyond the bound, whichever part built it.
+func ClipProblems(ps record.Problems) record.Problems {
+	for i := range ps {
+		ps[i].Pointer = clipTo(ps[i].Pointer, MaxEcho)
+		ps[i].Message = clipTo(ps[i].Message, maxProblemMessage)
+	}
+	return ps
+}
+
+// clipTo shortens s to at most n bytes on a rune boundary, marked with "…".
+func clipTo(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
+
+// Clipped applies ClipProblems to err, when it is record.Problems, and to
+// the problems of every item of m, and returns both. Each adapter's Decode
+// returns through it.
+func Clipped(m *Message, err error) (*Message, error) {
+	var ps record.Problems
+	if errors.As(err, &ps) {
+		ClipProblems(ps)
+	}
+	if m != nil {
+		for i := range m.Items {
+			ClipProblems(m.Items[i].Problems)
+		}
+	}
+	return m, err
+}
+
+// ErrInvalidOptions is wrapped by the errors of every adapter's New: a
+// missing validator or an option that does not hold.
+var ErrInvalidOptions = errors.New("invalid adapter options")
+
+// RuleDuplicateRecord is the rule of a message that holds two records with
+// the same record id: which one a recipient keeps would be undefined, so
+// the message is malformed and refused whole, in every format.
+const RuleDuplicateRecord = "message.duplicate_record"
+
+// maxDuplicateProblems bounds the problems DuplicateRecords lists: a
+// hostile list of one record repeated a thousand times earns few.
+const maxDuplicateProblems = 20
+
+// DuplicateRecords returns the problems of a message whose records repeat
+// a record id, or nil. ids are the record ids in document order ("" where
+// a record's id could not be read; never a repeat); where gives the
+// pointer and line of record i's id in the document. Each repeat gives a
+// problem at the first record with that id and one at the repeat, so that
+// both positions are named; at most maxDuplicateProblems are listed.
+func DuplicateRecords(ids []string, where func(i int) (pointer string, line int)) record.Problems {
+	first := make(map[string]int, len(ids))
+	reported := map[int]bool{}
+	var ps record.Problems
+	for i, id := range ids {
+		if id == "" {
+			continue
+		}
+		j, dup := first[id]
+		if !dup {
+			first[id] = i
+			continue
+		}
+		if len(ps) >= maxDuplicateProblems {
+			ps = append(ps, record.Problem{Rule: RuleDuplicateRecord,
+				Message: fmt.Sprintf("more records repeat a record id; only the first %d problems are listed", maxDuplicateProblems)})
+			break
+		}
+		if !reported[j] {
+			reported[j] = true
+			ptr, line := where(j)
+			ps = append(ps, record.Problem{Pointer: ptr, Line: line, Rule: RuleDuplicateRecord,
+				Message: fmt.Sprintf("record %d has the same record id as record %d: a message holds each record once", j+1, i+1)})
+		}
+		ptr, line := where(i)
+		ps = append(ps, record.Problem{Pointer: ptr, Line: line, Rule: RuleDuplicateRecord,
+			Message: fmt.Sprintf("record %d repeats the record id of record %d: a message holds each record once", i+1, j+1)})
+	}
+	return ps
 }

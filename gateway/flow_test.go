@@ -109,11 +109,14 @@ func TestRecordFlowsThroughEveryPart(t *testing.T) {
 		t.Fatal(err)
 	}
 	v := record.NewValidator(ref, clock)
-	muni, err := municipality.New(v, municipality.Options{})
+	muni, err := municipality.New(v)
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg := region.New(v)
+	reg, err := region.New(v)
+	if err != nil {
+		t.Fatal(err)
+	}
 	const sender, recipient = "municipality:0630", "region:1081"
 
 	// 1. Vejle's crisis team: its own document, signed and sealed to the gateway.

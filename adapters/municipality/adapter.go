@@ -5,7 +5,6 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
-	"maps"
 	"regexp"
 
 	"github.com/beevik/etree"
@@ -33,15 +32,27 @@ const (
 	dsNamespace = "http://www.w3.org/2000/09/xmldsig#"
 )
 
-// Options configure an Adapter. The zero Options is valid.
-type Options struct {
-	// Classification is the KLE case classification Encode writes for a
-	// recipient without an entry in ByRecipient. The zero value means
-	// DefaultClassification().
-	Classification Classification
-	// ByRecipient maps a recipient's authority id ("municipality:0851")
-	// to the classification its journal plan uses. New copies the map.
-	ByRecipient map[string]Classification
+// Option configures an Adapter in New.
+type Option func(*Adapter)
+
+// WithClassification sets the KLE case classification Encode writes for a
+// recipient that has none of its own (WithRecipientClassification).
+// Without it Encode writes DefaultClassification().
+func WithClassification(c Classification) Option {
+	return func(a *Adapter) { a.classification = c }
+}
+
+// WithRecipientClassification sets the classification Encode writes for
+// messages to the recipient authority id ("municipality:0851"): the one
+// its journal plan files psychosocial registrations under. A later option
+// for the same recipient replaces an earlier one.
+func WithRecipientClassification(recipient string, c Classification) Option {
+	return func(a *Adapter) {
+		if a.byRecipient == nil {
+			a.byRecipient = map[string]Classification{}
+		}
+		a.byRecipient[recipient] = c
+	}
 }
 
 // Adapter converts the municipal case-system format to and from the common
@@ -54,30 +65,31 @@ type Adapter struct {
 
 var _ adapters.Adapter = (*Adapter)(nil)
 
-// ErrInvalidOptions is wrapped by the errors of New.
-var ErrInvalidOptions = errors.New("municipality: invalid options")
-
 var reAuthority = regexp.MustCompile(record.AuthorityIDPattern)
 
 // New returns an adapter that validates decoded records with v and writes
-// the case classifications of opts. It checks opts once, here.
-func New(v *record.Validator, opts Options) (*Adapter, error) {
+// the case classifications of opts. It checks v and opts once, here; its
+// errors wrap adapters.ErrInvalidOptions.
+func New(v *record.Validator, opts ...Option) (*Adapter, error) {
 	if v == nil {
-		return nil, fmt.Errorf("%w: a validator is required", ErrInvalidOptions)
+		return nil, fmt.Errorf("%w: municipality: a validator is required", adapters.ErrInvalidOptions)
 	}
-	a := &Adapter{v: v, classification: opts.Classification, byRecipient: maps.Clone(opts.ByRecipient)}
+	a := &Adapter{v: v}
+	for _, o := range opts {
+		o(a)
+	}
 	if a.classification.IsZero() {
 		a.classification = DefaultClassification()
 	}
 	if err := a.classification.Check(); err != nil {
-		return nil, fmt.Errorf("%w: Classification: %w", ErrInvalidOptions, err)
+		return nil, fmt.Errorf("%w: municipality: classification: %w", adapters.ErrInvalidOptions, err)
 	}
 	for recipient, c := range a.byRecipient {
 		if !reAuthority.MatchString(recipient) {
-			return nil, fmt.Errorf("%w: ByRecipient: %q is not an authority id such as municipality:0851", ErrInvalidOptions, clip(recipient))
+			return nil, fmt.Errorf("%w: municipality: recipient %q is not an authority id such as municipality:0851", adapters.ErrInvalidOptions, adapters.Clip(recipient))
 		}
 		if err := c.Check(); err != nil {
-			return nil, fmt.Errorf("%w: ByRecipient[%s]: %w", ErrInvalidOptions, recipient, err)
+			return nil, fmt.Errorf("%w: municipality: classification of %s: %w", adapters.ErrInvalidOptions, recipient, err)
 		}
 	}
 	return a, nil
@@ -122,14 +134,16 @@ func (a *Adapter) Detect(data []byte) bool {
 // Decode parses data with the hardened parser and decodes the message. A
 // document that is malformed as a whole (syntax, size, hardening refusals,
 // wrong root, header problems, a misplaced signature, an invalid withdrawal
-// notice) gives nil and record.Problems; otherwise every Registrering gives
+// notice, two registrations with the same RegistreringsID, whatever their
+// versions: adapters.RuleDuplicateRecord, naming both) gives nil and
+// record.Problems; otherwise every Registrering gives
 // one item, with a validated record or with its problems.
 func (a *Adapter) Decode(data []byte) (*adapters.Message, error) {
 	doc, err := xmlsafe.Parse(data, parseLimits())
 	if err != nil {
 		var xe *xmlsafe.Error
 		if errors.As(err, &xe) {
-			return nil, record.Problems{{Pointer: clip(xe.Path), Line: xe.Line, Rule: xe.Rule, Message: clipMessage(xe.Message)}}
+			return adapters.Clipped(nil, record.Problems{{Pointer: xe.Path, Line: xe.Line, Rule: xe.Rule, Message: xe.Message}})
 		}
 		return nil, record.Problems{{Rule: "xml.syntax", Message: "the document could not be parsed"}}
 	}
@@ -142,6 +156,10 @@ func (a *Adapter) Decode(data []byte) (*adapters.Message, error) {
 // so usually without ds:Signature); lines gives the source line of an
 // element for problems and may be nil.
 func (a *Adapter) DecodeElement(root *etree.Element, lines func(*etree.Element) int) (*adapters.Message, error) {
+	return adapters.Clipped(a.decodeElement(root, lines))
+}
+
+func (a *Adapter) decodeElement(root *etree.Element, lines func(*etree.Element) int) (*adapters.Message, error) {
 	d := &decoder{lines: lines}
 	if root == nil {
 		return nil, record.Problems{{Rule: "xml.root", Message: "the document has no root element"}}
@@ -175,10 +193,12 @@ func (a *Adapter) DecodeElement(root *etree.Element, lines func(*etree.Element) 
 	}
 	msg.Kind = adapters.KindRegistration
 	msg.Items = make([]adapters.Item, len(parts.registrations))
+	ids := make([]string, len(parts.registrations))
 	for i, el := range parts.registrations {
 		d.ps, d.unsure = nil, nil
 		d.noAttributes(el)
 		r := d.registration(el)
+		ids[i] = r.RecordID
 		ps := d.mapProblems(el, recordPaths, d.ps, a.v.Validate(r))
 		if len(ps) > 0 {
 			msg.Items[i] = adapters.Item{Index: i, Problems: ps}
@@ -188,6 +208,15 @@ func (a *Adapter) DecodeElement(root *etree.Element, lines func(*etree.Element) 
 	}
 	if len(d.fatal) > 0 {
 		return nil, d.fatal
+	}
+	if ps := adapters.DuplicateRecords(ids, func(i int) (string, int) {
+		el := parts.registrations[i]
+		if id := nthChild(el, "RegistreringsID", 0); id != nil {
+			el = id
+		}
+		return xmlsafe.Path(el), d.line(el)
+	}); ps != nil {
+		return nil, ps
 	}
 	return msg, nil
 }

@@ -3,6 +3,7 @@ package municipality
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/psykosocial/exchange/adapters"
+	"github.com/psykosocial/exchange/adapters/internal/vocab"
 	"github.com/psykosocial/exchange/internal/record"
 	"github.com/psykosocial/exchange/internal/xmlsafe"
 )
@@ -85,7 +87,7 @@ func TestFullRecordRoundTrip(t *testing.T) {
 // maxElements from: the fullest registration has maxRegistrationElements
 // elements, and the fullest header maxHeaderElements.
 func TestLimitsMatchSchema(t *testing.T) {
-	a, err := New(newValidator(t), Options{Classification: Classification{Subject: "12.34.56", Facet: "G01"}})
+	a, err := New(newValidator(t), WithClassification(Classification{Subject: "12.34.56", Facet: "G01"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,10 +217,9 @@ func TestWithdrawalRoundTrip(t *testing.T) {
 
 func TestClassification(t *testing.T) {
 	v := newValidator(t)
-	a, err := New(v, Options{
-		Classification: Classification{Subject: "11.22.33"},
-		ByRecipient:    map[string]Classification{"municipality:0851": {Subject: "44.55.66", Facet: "G01"}},
-	})
+	a, err := New(v,
+		WithClassification(Classification{Subject: "11.22.33"}),
+		WithRecipientClassification("municipality:0851", Classification{Subject: "44.55.66", Facet: "G01"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,31 +260,19 @@ func TestNewRefusesBadOptions(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		v    *record.Validator
-		opts Options
+		opts []Option
 	}{
-		{"no validator", nil, Options{}},
-		{"bad subject", v, Options{Classification: Classification{Subject: "1.2.3"}}},
-		{"facet without subject", v, Options{Classification: Classification{Facet: "G01"}}},
-		{"bad recipient", v, Options{ByRecipient: map[string]Classification{"Aalborg": {Subject: "00.00.00"}}}},
-		{"bad recipient facet", v, Options{ByRecipient: map[string]Classification{"municipality:0851": {Subject: "00.00.00", Facet: "01"}}}},
+		{"no validator", nil, nil},
+		{"bad subject", v, []Option{WithClassification(Classification{Subject: "1.2.3"})}},
+		{"facet without subject", v, []Option{WithClassification(Classification{Facet: "G01"})}},
+		{"bad recipient", v, []Option{WithRecipientClassification("Aalborg", Classification{Subject: "00.00.00"})}},
+		{"bad recipient facet", v, []Option{WithRecipientClassification("municipality:0851", Classification{Subject: "00.00.00", Facet: "01"})}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := New(tc.v, tc.opts); !errors.Is(err, ErrInvalidOptions) {
-				t.Errorf("New = %v, want ErrInvalidOptions", err)
+			if _, err := New(tc.v, tc.opts...); !errors.Is(err, adapters.ErrInvalidOptions) {
+				t.Errorf("New = %v, want adapters.ErrInvalidOptions", err)
 			}
 		})
-	}
-}
-
-func TestNewCopiesOptions(t *testing.T) {
-	m := map[string]Classification{"municipality:0851": {Subject: "44.55.66"}}
-	a, err := New(newValidator(t), Options{ByRecipient: m})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m["municipality:0851"] = Classification{Subject: "99.99.99"}
-	if got := a.ClassificationFor("municipality:0851"); got.Subject != "44.55.66" {
-		t.Errorf("the adapter shares the caller's map: %v", got)
 	}
 }
 
@@ -355,8 +344,10 @@ func TestDecodeLimits(t *testing.T) {
 	list := func(n int) []byte {
 		var b bytes.Buffer
 		b.Write(base[:start])
-		for range n {
-			b.Write(base[start:end])
+		reg := base[start:end]
+		id := regexp.MustCompile(`<RegistreringsID>[^<]*</RegistreringsID>`)
+		for i := range n { // each record once: a message holds no record id twice
+			b.Write(id.ReplaceAll(reg, fmt.Appendf(nil, "<RegistreringsID>%08x-0000-4000-8000-000000000000</RegistreringsID>", i)))
 		}
 		b.Write(base[end:])
 		return b.Bytes()
@@ -400,7 +391,7 @@ func TestProblemsDoNotEchoLongInput(t *testing.T) {
 			t.Fatalf("accepted")
 		}
 		for _, p := range ps {
-			if len(p.Pointer) > maxEcho+len("…") || len(p.Message) > 3*maxEcho+len("…") {
+			if len(p.Pointer) > adapters.MaxEcho+len("…") || len(p.Message) > 3*adapters.MaxEcho+len("…") {
 				t.Errorf("problem echoes %d+%d bytes: %.80s", len(p.Pointer), len(p.Message), p)
 			}
 		}
@@ -457,16 +448,15 @@ func TestVocabularies(t *testing.T) {
 	checkVocabulary(check, reasons, record.WithdrawalReasons())
 }
 
-func checkVocabulary[T ~string](check func(name string, danish, common, want []string), v *vocabulary[T], want []T) {
-	var danish, common, w []string
-	for _, c := range v.codes {
-		danish = append(danish, c.danish)
-		common = append(common, string(c.common))
+func checkVocabulary[T ~string](check func(name string, danish, common, want []string), v *vocab.Vocab[T], want []T) {
+	var common, w []string
+	for _, c := range v.Values() {
+		common = append(common, string(c))
 	}
 	for _, x := range want {
 		w = append(w, string(x))
 	}
-	check(v.xsdType, danish, common, w)
+	check(v.Name(), v.Codes(), common, w)
 }
 
 // TestReadmeMappingTable keeps README.md's mapping tables identical to

@@ -12,6 +12,7 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/psykosocial/exchange/adapters"
+	"github.com/psykosocial/exchange/adapters/internal/vocab"
 	"github.com/psykosocial/exchange/internal/record"
 	"github.com/psykosocial/exchange/internal/xmlsafe"
 )
@@ -112,7 +113,7 @@ func (d *decoder) line(el *etree.Element) int {
 }
 
 func (d *decoder) problem(el *etree.Element, rule, format string, args ...any) record.Problem {
-	return record.Problem{Pointer: clip(xmlsafe.Path(el)), Line: d.line(el), Rule: rule, Message: clipMessage(fmt.Sprintf(format, args...))}
+	return record.Problem{Pointer: adapters.Clip(xmlsafe.Path(el)), Line: d.line(el), Rule: rule, Message: fmt.Sprintf(format, args...)}
 }
 
 func (d *decoder) add(el *etree.Element, rule, format string, args ...any) {
@@ -136,7 +137,7 @@ func (d *decoder) push(ps *record.Problems, p record.Problem) {
 // missing reports that parent lacks its required child name.
 func (d *decoder) missing(parent *etree.Element, name string) {
 	d.push(&d.ps, record.Problem{
-		Pointer: clip(xmlsafe.Path(parent) + "/" + name), Line: d.line(parent),
+		Pointer: adapters.Clip(xmlsafe.Path(parent) + "/" + name), Line: d.line(parent),
 		Rule: "schema.required", Message: name + " is required",
 	})
 }
@@ -168,9 +169,9 @@ func (d *decoder) inNamespace(el *etree.Element) bool {
 		if len(d.fatal) > maxProblems {
 			return false
 		}
-		d.push(&d.fatal, d.problem(el, "xml.signature", "ds:%s is allowed only as the ds:Signature that is the last child of %s", clip(el.Tag), RootElement))
+		d.push(&d.fatal, d.problem(el, "xml.signature", "ds:%s is allowed only as the ds:Signature that is the last child of %s", adapters.Clip(el.Tag), RootElement))
 	default:
-		d.add(el, "xml.namespace", "%s is in namespace %q; only %s is allowed here", clip(el.Tag), clip(uri), Namespace)
+		d.add(el, "xml.namespace", "%s is in namespace %q; only %s is allowed here", adapters.Clip(el.Tag), adapters.Clip(uri), Namespace)
 	}
 	return false
 }
@@ -181,7 +182,7 @@ func (d *decoder) noAttributes(el *etree.Element) {
 		if a.Space == "xmlns" || (a.Space == "" && a.Key == "xmlns") {
 			continue
 		}
-		d.add(el, "xml.unknown_attribute", "attribute %s is not allowed on %s", clip(a.FullKey()), clip(el.Tag))
+		d.add(el, "xml.unknown_attribute", "attribute %s is not allowed on %s", adapters.Clip(a.FullKey()), adapters.Clip(el.Tag))
 	}
 }
 
@@ -206,7 +207,7 @@ func (d *decoder) seq(el *etree.Element, slots []slot, visit func(c *etree.Eleme
 			i := slotIndex(slots, t.Tag)
 			switch {
 			case i < 0:
-				d.add(t, "xml.unknown_element", "%s is not an element of %s", clip(t.Tag), el.Tag)
+				d.add(t, "xml.unknown_element", "%s is not an element of %s", adapters.Clip(t.Tag), el.Tag)
 				continue
 			case i < pos:
 				seen |= 1 << i
@@ -362,14 +363,14 @@ func (d *decoder) boolean(el *etree.Element) (bool, bool) {
 // enum decodes a vocabulary code. An unknown code is reported and returned
 // as it is, so that list positions stay those of the source; the item then
 // has problems and no record.
-func enum[T ~string](d *decoder, el *etree.Element, v *vocabulary[T]) T {
+func enum[T ~string](d *decoder, el *etree.Element, v *vocab.Vocab[T]) T {
 	s, ok := d.token(el)
 	if !ok {
 		return ""
 	}
-	c, ok := v.common(s)
+	c, ok := v.Common(s)
 	if !ok {
-		d.add(el, "xml.enum", "%s must be one of %s", el.Tag, v.list)
+		d.add(el, "xml.enum", "%s must be one of %s", el.Tag, v.List())
 		return T(s)
 	}
 	return c
@@ -393,7 +394,7 @@ func (d *decoder) rootAttributes(root *etree.Element) {
 				d.add(root, "schema.pattern", "attribute ID must be an XML name of at most 128 characters (letters, digits, . _ -), such as m-<message id>")
 			}
 		default:
-			d.add(root, "xml.unknown_attribute", "attribute %s is not allowed on %s", clip(a.FullKey()), RootElement)
+			d.add(root, "xml.unknown_attribute", "attribute %s is not allowed on %s", adapters.Clip(a.FullKey()), RootElement)
 		}
 	}
 	if !id {
@@ -424,9 +425,9 @@ func (d *decoder) rootChildren(root *etree.Element) rootParts {
 			case uri == dsNamespace && t.Tag == "Signature":
 				sigs = append(sigs, t)
 			case uri == dsNamespace:
-				d.add(t, "xml.signature", "ds:%s is not allowed; only one ds:Signature, as the last child of %s", clip(t.Tag), RootElement)
+				d.add(t, "xml.signature", "ds:%s is not allowed; only one ds:Signature, as the last child of %s", adapters.Clip(t.Tag), RootElement)
 			case uri != Namespace:
-				d.add(t, "xml.namespace", "%s is in namespace %q; only %s is allowed here", clip(t.Tag), clip(uri), Namespace)
+				d.add(t, "xml.namespace", "%s is in namespace %q; only %s is allowed here", adapters.Clip(t.Tag), adapters.Clip(uri), Namespace)
 			case t.Tag == "Hoved":
 				switch {
 				case p.header != nil:
@@ -452,7 +453,7 @@ func (d *decoder) rootChildren(root *etree.Element) rootParts {
 					p.withdrawal = t
 				}
 			default:
-				d.add(t, "xml.unknown_element", "%s is not an element of %s", clip(t.Tag), RootElement)
+				d.add(t, "xml.unknown_element", "%s is not an element of %s", adapters.Clip(t.Tag), RootElement)
 			}
 		default:
 			d.other(root, tok)
@@ -812,7 +813,7 @@ func (d *decoder) locate(base *etree.Element, table []fieldPath, p record.Proble
 	src, index, ok := sourceOf(table, p.Pointer)
 	if !ok {
 		// Not carried by an element: keep the common pointer in the text.
-		return record.Problem{Pointer: clip(xmlsafe.Path(base)), Line: d.line(base), Rule: p.Rule,
+		return record.Problem{Pointer: adapters.Clip(xmlsafe.Path(base)), Line: d.line(base), Rule: p.Rule,
 			Message: "common field " + p.Pointer + " " + p.Message}
 	}
 	el := base
@@ -828,11 +829,11 @@ func (d *decoder) locate(base *etree.Element, table []fieldPath, p record.Proble
 			if index >= 0 {
 				path += "[" + strconv.Itoa(index+1) + "]"
 			}
-			return record.Problem{Pointer: clip(path), Line: d.line(el), Rule: p.Rule, Message: p.Message}
+			return record.Problem{Pointer: adapters.Clip(path), Line: d.line(el), Rule: p.Rule, Message: p.Message}
 		}
 		el = next
 	}
-	return record.Problem{Pointer: clip(xmlsafe.Path(el)), Line: d.line(el), Rule: p.Rule, Message: p.Message}
+	return record.Problem{Pointer: adapters.Clip(xmlsafe.Path(el)), Line: d.line(el), Rule: p.Rule, Message: p.Message}
 }
 
 // nthChild returns the n-th (0-based) child element of el with the local name tag.
@@ -858,21 +859,4 @@ func isXMLSpace(s string) bool {
 		}
 	}
 	return true
-}
-
-// clip shortens s to maxEcho bytes (on a rune boundary) so that a problem
-// never repeats long attacker input.
-func clip(s string) string { return clipTo(s, maxEcho) }
-
-// clipMessage shortens a message sentence, which may quote a clipped name.
-func clipMessage(s string) string { return clipTo(s, 3*maxEcho) }
-
-func clipTo(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
 }

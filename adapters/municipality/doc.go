@@ -29,7 +29,8 @@
 // the element a signature verifier returns.
 //
 // Encode writes deterministic, indented UTF-8 XML with etree, times in UTC.
-// The case classification comes from Options (per recipient, with a
-// fallback and DefaultClassification()); which KLE number a municipality
+// The case classification comes from New's options (per recipient,
+// WithRecipientClassification, with a fallback, WithClassification, and
+// DefaultClassification()); which KLE number a municipality
 // uses is its own configuration.
 package municipality

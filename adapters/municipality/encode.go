@@ -10,6 +10,7 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/psykosocial/exchange/adapters"
+	"github.com/psykosocial/exchange/adapters/internal/vocab"
 	"github.com/psykosocial/exchange/internal/record"
 )
 
@@ -73,7 +74,7 @@ func (a *Adapter) Encode(m *adapters.Message) ([]byte, error) {
 		}
 		e.withdrawal(root, m.Withdrawal)
 	default:
-		return nil, fmt.Errorf("%w: unknown message kind %q", ErrCannotEncode, clip(string(m.Kind)))
+		return nil, fmt.Errorf("%w: unknown message kind %q", ErrCannotEncode, adapters.Clip(string(m.Kind)))
 	}
 	if e.err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCannotEncode, e.err)
@@ -149,13 +150,13 @@ func (e *encoder) flag(parent *etree.Element, name string, b bool) {
 	}
 }
 
-func writeCode[T ~string](e *encoder, parent *etree.Element, name string, v *vocabulary[T], value T) {
+func writeCode[T ~string](e *encoder, parent *etree.Element, name string, v *vocab.Vocab[T], value T) {
 	if value == "" {
 		return
 	}
-	s, ok := v.danish(value)
+	s, ok := v.Danish(value)
 	if !ok {
-		e.fail("%s: %q has no code in the format", name, clip(string(value)))
+		e.fail("%s: %q has no code in the format", name, adapters.Clip(string(value)))
 		return
 	}
 	e.leaf(parent, name, s)

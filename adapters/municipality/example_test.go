@@ -22,7 +22,7 @@ func exampleValidator() *record.Validator {
 
 // A crisis team's list of three persons decodes into one item per person.
 func ExampleAdapter_Decode() {
-	a, err := municipality.New(exampleValidator(), municipality.Options{})
+	a, err := municipality.New(exampleValidator())
 	if err != nil {
 		panic(err)
 	}
@@ -53,11 +53,9 @@ func ExampleAdapter_Decode() {
 // The gateway sends a withdrawal notice to a municipality whose journal
 // plan is configured with its own KLE classification.
 func ExampleAdapter_Encode() {
-	a, err := municipality.New(exampleValidator(), municipality.Options{
-		ByRecipient: map[string]municipality.Classification{
-			"municipality:0461": {Subject: "12.34.56", Facet: "G01"}, // illustrative, not an official KLE number
-		},
-	})
+	a, err := municipality.New(exampleValidator(),
+		// illustrative, not an official KLE number
+		municipality.WithRecipientClassification("municipality:0461", municipality.Classification{Subject: "12.34.56", Facet: "G01"}))
 	if err != nil {
 		panic(err)
 	}

@@ -47,7 +47,7 @@ func newAdapter(tb testing.TB) *Adapter {
 // newAdapterAt is an adapter whose validator's clock stands at at.
 func newAdapterAt(tb testing.TB, at time.Time) *Adapter {
 	tb.Helper()
-	a, err := New(newValidatorAt(tb, at), Options{})
+	a, err := New(newValidatorAt(tb, at))
 	if err != nil {
 		tb.Fatalf("New: %v", err)
 	}

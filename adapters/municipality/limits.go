@@ -35,9 +35,6 @@ const (
 	// maxText is the longest text node: Notat holds 4,000 characters, at
 	// most 16,000 bytes of UTF-8; a signer's certificate is far shorter.
 	maxText = 16 << 10
-	// maxEcho is the most bytes of a source path or name repeated in a
-	// problem, so that errors never echo long attacker input.
-	maxEcho = 160
 	// maxProblems is the most problems listed for one document or one
 	// item; a hostile document could otherwise earn one per element.
 	maxProblems = 100
@@ -55,3 +52,8 @@ func parseLimits() xmlsafe.Limits {
 		MaxText:     maxText,
 	}
 }
+
+// Limits returns the parse limits of a municipal document: Decode parses
+// with them, and the service gives them to the XML-DSig verifier so that
+// a signed document is bounded the same way before it is verified.
+func (a *Adapter) Limits() xmlsafe.Limits { return parseLimits() }

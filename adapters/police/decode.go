@@ -10,6 +10,7 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/psykosocial/exchange/adapters"
+	"github.com/psykosocial/exchange/adapters/internal/vocab"
 	"github.com/psykosocial/exchange/internal/record"
 	"github.com/psykosocial/exchange/internal/xmlsafe"
 )
@@ -41,7 +42,7 @@ func (a *Adapter) Decode(data []byte) (*adapters.Message, error) {
 	if err != nil {
 		var xe *xmlsafe.Error
 		if errors.As(err, &xe) {
-			return nil, record.Problems{{Pointer: xe.Path, Line: xe.Line, Rule: xe.Rule, Message: xe.Message}}
+			return adapters.Clipped(nil, record.Problems{{Pointer: xe.Path, Line: xe.Line, Rule: xe.Rule, Message: xe.Message}})
 		}
 		return nil, record.Problems{{Rule: "xml.syntax", Message: "the document could not be parsed"}}
 	}
@@ -66,13 +67,13 @@ func (a *Adapter) DecodeElement(root *etree.Element, lines func(*etree.Element) 
 		return nil, record.Problems{{Rule: "xml.root", Message: "the document has no root element"}}
 	}
 	if root.NamespaceURI() != Namespace || (root.Tag != rootList && root.Tag != rootWithdrawal) {
-		return nil, record.Problems{{Pointer: "/" + short(root.Tag), Line: d.line(root), Rule: "xml.root",
+		return nil, record.Problems{{Pointer: "/" + adapters.Clip(root.Tag), Line: d.line(root), Rule: "xml.root",
 			Message: fmt.Sprintf("the root element must be %s or %s in namespace %s", rootList, rootWithdrawal, Namespace)}}
 	}
 	if root.Tag == rootWithdrawal {
-		return d.withdrawal()
+		return adapters.Clipped(d.withdrawal())
 	}
-	return d.list()
+	return adapters.Clipped(d.list())
 }
 
 // decoder holds the state of decoding one document.
@@ -137,29 +138,28 @@ func (d *decoder) list() (*adapters.Message, error) {
 	if mode.police() {
 		warning = fmt.Sprintf("the officer role %s is carried as registered.by_role %s; the specific role is not kept", mode.role, record.RolePolice)
 	}
-	seen := make(map[string]int, d.personCount)
+	var ids []string
+	var els []*etree.Element
 	i := 0
 	for _, tok := range c[3].Child {
 		el, ok := tok.(*etree.Element)
 		if !ok {
 			continue
 		}
-		it := d.personItem(el, i, inc, mode)
-		if it.Record != nil {
-			if first, dup := seen[it.Record.RecordID]; dup {
-				d.person, d.personIndex = el, i
-				it.Problems = record.Problems{d.problemAt(d.child(el, "RegistreringsID"), "police.duplicate_record",
-					fmt.Sprintf("repeats the record id of person %d; a list holds each record once", first+1))}
-				it.Record = nil
-			} else {
-				seen[it.Record.RecordID] = i
-				if warning != "" {
-					it.Warnings = []string{warning}
-				}
-			}
+		it, id := d.personItem(el, i, inc, mode)
+		if it.Record != nil && warning != "" {
+			it.Warnings = []string{warning}
 		}
 		msg.Items = append(msg.Items, it)
+		ids, els = append(ids, id), append(els, el)
 		i++
+	}
+	if ps := adapters.DuplicateRecords(ids, func(i int) (string, int) {
+		d.person, d.personIndex = els[i], i
+		defer func() { d.person = nil }()
+		return d.resolve(els[i], []string{"RegistreringsID"}, -1)
+	}); ps != nil {
+		return nil, ps
 	}
 	if len(d.fatal) > 0 { // a misplaced signature inside a person
 		return nil, d.fatal
@@ -282,8 +282,9 @@ func (d *decoder) registrant(el *etree.Element) listMode {
 	}
 }
 
-// personItem decodes and validates one Person.
-func (d *decoder) personItem(el *etree.Element, index int, inc *record.Incident, mode listMode) adapters.Item {
+// personItem decodes and validates one Person, and returns its record id
+// as written ("" when it has none).
+func (d *decoder) personItem(el *etree.Element, index int, inc *record.Incident, mode listMode) (adapters.Item, string) {
 	it := adapters.Item{Index: index}
 	d.person, d.personIndex = el, index
 	d.out = &it.Problems
@@ -296,7 +297,7 @@ func (d *decoder) personItem(el *etree.Element, index int, inc *record.Incident,
 	if len(it.Problems) == 0 {
 		it.Record = r
 	}
-	return it
+	return it, r.RecordID
 }
 
 func (d *decoder) personRecord(el *etree.Element, inc *record.Incident, mode listMode) *record.Record {
@@ -633,7 +634,7 @@ func (d *decoder) version(el *etree.Element) int {
 	return n
 }
 
-func enumOf[T ~string](d *decoder, el *etree.Element, v vocab[T]) T {
+func enumOf[T ~string](d *decoder, el *etree.Element, v *vocab.Vocab[T]) T {
 	var zero T
 	if el == nil {
 		return zero
@@ -642,9 +643,9 @@ func enumOf[T ~string](d *decoder, el *etree.Element, v vocab[T]) T {
 	if !ok {
 		return zero
 	}
-	c, found := v.toCommon(s)
+	c, found := v.Common(s)
 	if !found {
-		d.at(el, "schema.enum", "must be one of %s", v.values())
+		d.at(el, "schema.enum", "must be one of %s", v.List())
 	}
 	return c
 }

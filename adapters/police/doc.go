@@ -28,8 +28,9 @@
 // problems of that person with the path in the source document
 // (/Personliste/Personer/Person[7]/CPR) and the line, while the other
 // persons proceed. A problem in what the list gives once (root, header,
-// incident, registrant, the Personer element, a misplaced signature) and
-// every refusal of the hardened parser refuse the list whole. A person's
+// incident, registrant, the Personer element, a misplaced signature), two
+// persons with the same record id (adapters.RuleDuplicateRecord, naming
+// both) and every refusal of the hardened parser refuse the list whole. A person's
 // problems are its decoding problems (unknown element, order, wrong type,
 // value outside a vocabulary) and the common validator's problems, whose
 // JSON Pointers are mapped back to elements (paths.go); where a member has

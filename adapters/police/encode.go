@@ -11,6 +11,7 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/psykosocial/exchange/adapters"
+	"github.com/psykosocial/exchange/adapters/internal/vocab"
 	"github.com/psykosocial/exchange/internal/record"
 )
 
@@ -64,7 +65,7 @@ func (a *Adapter) Encode(m *adapters.Message) ([]byte, error) {
 		}
 		e.withdrawal(doc, m)
 	default:
-		return nil, fmt.Errorf("%w: unknown message kind %q", ErrNotEncodable, short(string(m.Kind)))
+		return nil, fmt.Errorf("%w: unknown message kind %q", ErrNotEncodable, adapters.Clip(string(m.Kind)))
 	}
 	if e.err != nil {
 		return nil, e.err
@@ -94,22 +95,22 @@ func (a *Adapter) encodeList(e *encoder, doc *etree.Document, m *adapters.Messag
 	}
 	inc := recs[0].Incident
 	if inc == nil {
-		return fmt.Errorf("%w: record 0 (%s) has no incident", ErrNotEncodable, short(recs[0].RecordID))
+		return fmt.Errorf("%w: record 0 (%s) has no incident", ErrNotEncodable, adapters.Clip(recs[0].RecordID))
 	}
 	for i, r := range recs[1:] {
 		if f := incidentDiff(inc, r.Incident); f != "" {
-			return fmt.Errorf("%w: record %d (%s) differs from record 0 in incident %s", ErrIncidentMismatch, i+1, short(r.RecordID), f)
+			return fmt.Errorf("%w: record %d (%s) differs from record 0 in incident %s", ErrIncidentMismatch, i+1, adapters.Clip(r.RecordID), f)
 		}
 	}
 	h := m.Header
 	police := strings.HasPrefix(h.Sender, policePrefix)
 	if police {
-		if _, ok := officerRoles.toDanish(a.officerRole); !ok {
+		if _, ok := officerRoles.Danish(a.officerRole); !ok {
 			return fmt.Errorf("%w: a list from a police district needs the officer role (WithOfficerRole)", ErrRegistrant)
 		}
 		for i, r := range recs {
 			if r.Registered == nil || r.Registered.ByAuthority != h.Sender || r.Registered.ByRole != record.RolePolice {
-				return fmt.Errorf("%w: record %d (%s) was not registered by %s in the role police", ErrRegistrant, i, short(r.RecordID), h.Sender)
+				return fmt.Errorf("%w: record %d (%s) was not registered by %s in the role police", ErrRegistrant, i, adapters.Clip(r.RecordID), h.Sender)
 			}
 		}
 	}
@@ -203,13 +204,13 @@ func (e *encoder) flag(parent *etree.Element, name string, v bool) {
 	}
 }
 
-func danish[T ~string](e *encoder, what string, v T, voc vocab[T]) string {
+func danish[T ~string](e *encoder, what string, v T, voc *vocab.Vocab[T]) string {
 	if v == "" {
 		return ""
 	}
-	s, ok := voc.toDanish(v)
+	s, ok := voc.Danish(v)
 	if !ok {
-		e.fail("%s %q has no value in the police format", what, short(string(v)))
+		e.fail("%s %q has no value in the police format", what, adapters.Clip(string(v)))
 	}
 	return s
 }

@@ -18,7 +18,10 @@ func ExampleAdapter_Decode() {
 	if err != nil {
 		panic(err)
 	}
-	a := police.New(record.NewValidator(ref, clock.Fixed(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))))
+	a, err := police.New(record.NewValidator(ref, clock.Fixed(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))))
+	if err != nil {
+		panic(err)
+	}
 
 	doc := `<?xml version="1.0" encoding="UTF-8"?>
 <Personliste xmlns="urn:psykosocial:politi:personliste:v1" ID="m-0e1d2c3b-4a59-4687-9a8b-7c6d5e4f3a2b">

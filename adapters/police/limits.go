@@ -27,10 +27,11 @@ var parseLimits = xmlsafe.Limits{
 	MaxText: 8 << 10,
 }
 
-// maxNameInMessage is how much of an attacker-chosen element or attribute
-// name a problem message repeats.
-const maxNameInMessage = 40
-
 // maxProblems is the most problems reported for one person or one document:
 // enough to fix a document, bounded so that a hostile one costs little.
 const maxProblems = 100
+
+// Limits returns the parse limits of a police document: Decode parses
+// with them, and the service gives them to the XML-DSig verifier so that
+// a signed document is bounded the same way before it is verified.
+func (a *Adapter) Limits() xmlsafe.Limits { return parseLimits }

@@ -3,6 +3,7 @@ package police
 import (
 	"bytes"
 	"encoding/xml"
+	"fmt"
 
 	"github.com/psykosocial/exchange/adapters"
 	"github.com/psykosocial/exchange/internal/record"
@@ -29,24 +30,32 @@ type Adapter struct {
 	officerRole OfficerRole
 }
 
-// Option configures an Adapter.
+// Option configures an Adapter in New.
 type Option func(*Adapter)
 
 // WithOfficerRole sets the officer role that Encode writes into lists sent
 // by a police district (header sender police:<district>). The common record
 // does not carry the specific role, so such lists cannot be encoded without
-// it; lists sent by the gateway do not need it.
+// it; lists sent by the gateway do not need it. New refuses a role that is
+// not one of OfficerRoles.
 func WithOfficerRole(r OfficerRole) Option {
 	return func(a *Adapter) { a.officerRole = r }
 }
 
-// New returns an adapter that validates decoded records with v.
-func New(v *record.Validator, opts ...Option) *Adapter {
+// New returns an adapter that validates decoded records with v. It checks
+// v and opts once, here; its errors wrap adapters.ErrInvalidOptions.
+func New(v *record.Validator, opts ...Option) (*Adapter, error) {
+	if v == nil {
+		return nil, fmt.Errorf("%w: police: a validator is required", adapters.ErrInvalidOptions)
+	}
 	a := &Adapter{v: v}
 	for _, o := range opts {
 		o(a)
 	}
-	return a
+	if _, ok := officerRoles.Danish(a.officerRole); a.officerRole != "" && !ok {
+		return nil, fmt.Errorf("%w: police: officer role %q is not one of %s", adapters.ErrInvalidOptions, adapters.Clip(string(a.officerRole)), officerRoles.List())
+	}
+	return a, nil
 }
 
 var _ adapters.Adapter = (*Adapter)(nil)

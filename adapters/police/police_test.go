@@ -17,13 +17,14 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/psykosocial/exchange/adapters"
+	"github.com/psykosocial/exchange/adapters/adaptertest"
 	"github.com/psykosocial/exchange/internal/clock"
 	"github.com/psykosocial/exchange/internal/record"
 	"github.com/psykosocial/exchange/internal/refdata"
 	"github.com/psykosocial/exchange/internal/xmlsafe"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/*.golden.json and the invalid examples' expect.json from the current output")
+var update = flag.Bool("update", false, "rewrite testdata/golden/*.json and the invalid examples' expect.json from the current output")
 
 // Where the examples live, relative to this package.
 const (
@@ -47,7 +48,7 @@ func newValidator(tb testing.TB) *record.Validator {
 
 func newAdapter(tb testing.TB) *Adapter {
 	tb.Helper()
-	return New(newValidator(tb), WithOfficerRole(RoleIncidentCommander))
+	return mustNew(tb, newValidator(tb), WithOfficerRole(RoleIncidentCommander))
 }
 
 // newAdapterAt is an adapter whose validator's clock stands at the
@@ -65,7 +66,17 @@ func newAdapterAt(tb testing.TB, now string) *Adapter {
 	if err != nil {
 		tb.Fatalf("refdata.Load: %v", err)
 	}
-	return New(record.NewValidator(ref, clock.Fixed(at)), WithOfficerRole(RoleIncidentCommander))
+	return mustNew(tb, record.NewValidator(ref, clock.Fixed(at)), WithOfficerRole(RoleIncidentCommander))
+}
+
+// mustNew is New, failing tb on an error.
+func mustNew(tb testing.TB, v *record.Validator, opts ...Option) *Adapter {
+	tb.Helper()
+	a, err := New(v, opts...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return a
 }
 
 func examples(tb testing.TB, dir string) []string {
@@ -95,85 +106,18 @@ func canonical(tb testing.TB, r *record.Record) string {
 	return string(b)
 }
 
-// golden is the comparable rendering of a decoded message.
-type golden struct {
-	Kind       adapters.MessageKind `json:"kind"`
-	Header     *adapters.Header     `json:"header,omitempty"`
-	Items      []goldenItem         `json:"items,omitempty"`
-	Withdrawal json.RawMessage      `json:"withdrawal,omitempty"`
-}
-
-type goldenItem struct {
-	Index    int             `json:"index"`
-	Record   json.RawMessage `json:"record,omitempty"`
-	Problems record.Problems `json:"problems,omitempty"`
-	Warnings []string        `json:"warnings,omitempty"`
-}
-
-func render(tb testing.TB, m *adapters.Message) []byte {
+// harness is the police format in the shared adapter harness.
+func harness(tb testing.TB) adaptertest.Format {
 	tb.Helper()
-	g := golden{Kind: m.Kind, Header: m.Header}
-	if h := g.Header; h != nil {
-		c := *h
-		c.IssuedAt, c.ExpiresAt = c.IssuedAt.UTC(), c.ExpiresAt.UTC()
-		g.Header = &c
-	}
-	for _, it := range m.Items {
-		gi := goldenItem{Index: it.Index, Problems: it.Problems, Warnings: it.Warnings}
-		if it.Record != nil {
-			gi.Record = json.RawMessage(canonical(tb, it.Record))
-		}
-		g.Items = append(g.Items, gi)
-	}
-	if m.Withdrawal != nil {
-		b, err := record.MarshalCanonicalWithdrawal(m.Withdrawal)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		g.Withdrawal = b
-	}
-	out, err := json.MarshalIndent(g, "", "  ")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return append(out, '\n')
+	return adaptertest.Format{Adapter: newAdapter(tb), Examples: filepath.Join(validDir, "*.xml"),
+		Golden: filepath.Join("testdata", "golden"), Header: true}
 }
 
-// TestValidExamples decodes every valid example: no error, every person
-// valid, and the decoded message equal to its golden file.
-func TestValidExamples(t *testing.T) {
-	a := newAdapter(t)
-	for _, f := range examples(t, validDir) {
-		name := filepath.Base(f)
-		t.Run(name, func(t *testing.T) {
-			data := readFile(t, f)
-			if !a.Detect(data) {
-				t.Error("Detect = false")
-			}
-			m, err := a.Decode(data)
-			if err != nil {
-				t.Fatalf("Decode: %v", err)
-			}
-			if m.Format != FormatName || m.Header == nil {
-				t.Errorf("Format %q, Header %v", m.Format, m.Header)
-			}
-			for _, it := range m.Items {
-				if it.Record == nil || len(it.Problems) > 0 {
-					t.Errorf("person %d refused: %v", it.Index, it.Problems)
-				}
-			}
-			got := render(t, m)
-			gf := filepath.Join("testdata", strings.TrimSuffix(name, ".xml")+".golden.json")
-			if *update {
-				if err := os.WriteFile(gf, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if diff := cmp.Diff(string(readFile(t, gf)), string(got)); diff != "" {
-				t.Errorf("decoded message differs from %s (-want +got):\n%s", gf, diff)
-			}
-		})
-	}
+// TestGolden decodes every valid example and compares it with its golden
+// file (testdata/golden; -update rewrites them), and sends the records
+// back through Encode and Decode.
+func TestGolden(t *testing.T) {
+	adaptertest.Golden(t, harness(t), *update)
 }
 
 // expectation is one entry of the invalid examples' expect.json.
@@ -294,7 +238,7 @@ func TestProblemMessagesDoNotEchoInput(t *testing.T) {
 	for _, it := range m.Items {
 		for _, p := range it.Problems {
 			n++
-			if strings.Contains(p.Message, strings.Repeat("Å", maxNameInMessage)) || strings.Contains(p.Pointer, strings.Repeat("Å", maxNameInMessage)) {
+			if strings.Contains(p.Message, strings.Repeat("Å", adapters.MaxEcho/2+1)) || strings.Contains(p.Pointer, strings.Repeat("Å", adapters.MaxEcho/2+1)) {
 				t.Errorf("problem echoes the input: %v", p)
 			}
 		}
@@ -517,4 +461,14 @@ func TestHostileShapesStayCheap(t *testing.T) {
 			}
 		})
 	}
+}
+
+// render is the golden rendering of m (adaptertest.Render).
+func render(tb testing.TB, m *adapters.Message) []byte {
+	tb.Helper()
+	b, err := adaptertest.Render(m)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
 }

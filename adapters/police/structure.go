@@ -3,10 +3,10 @@ package police
 import (
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/beevik/etree"
 
+	"github.com/psykosocial/exchange/adapters"
 	"github.com/psykosocial/exchange/internal/record"
 )
 
@@ -116,8 +116,8 @@ func (d *decoder) attrs(el *etree.Element, root bool) {
 		if !room(d.out) {
 			return
 		}
-		*d.out = append(*d.out, record.Problem{Pointer: d.path(el) + "/@" + short(a.FullKey()), Line: d.line(el),
-			Rule: "xml.unknown_attribute", Message: "attribute " + short(a.FullKey()) + " is not allowed here"})
+		*d.out = append(*d.out, record.Problem{Pointer: d.path(el) + "/@" + adapters.Clip(a.FullKey()), Line: d.line(el),
+			Rule: "xml.unknown_attribute", Message: "attribute " + adapters.Clip(a.FullKey()) + " is not allowed here"})
 	}
 }
 
@@ -132,16 +132,16 @@ func (d *decoder) unknown(el *etree.Element, format string) {
 	if !room(d.out) {
 		return
 	}
-	name := short(el.Tag)
+	name := adapters.Clip(el.Tag)
 	if ns := el.NamespaceURI(); ns != Namespace {
-		name += " (namespace " + short(ns) + ")"
+		name += " (namespace " + adapters.Clip(ns) + ")"
 	}
 	parent := el.Parent()
 	pname := ""
 	if parent != nil {
 		pname = parent.Tag
 	}
-	msg := "element " + name + " " + fmt.Sprintf(format, short(pname))
+	msg := "element " + name + " " + fmt.Sprintf(format, adapters.Clip(pname))
 	*d.out = append(*d.out, record.Problem{Pointer: d.path(el), Line: d.line(el), Rule: "xml.unknown_element", Message: msg})
 }
 
@@ -186,7 +186,7 @@ func (d *decoder) path(el *etree.Element) string {
 	prefix := ""
 	for e := el; e != nil; e = e.Parent() {
 		if e == d.root {
-			prefix = "/" + short(e.Tag)
+			prefix = "/" + adapters.Clip(e.Tag)
 			break
 		}
 		if e == d.person && d.personCount > 0 {
@@ -196,7 +196,7 @@ func (d *decoder) path(el *etree.Element) string {
 			}
 			break
 		}
-		parts = append(parts, short(e.Tag)+siblingIndex(e))
+		parts = append(parts, adapters.Clip(e.Tag)+siblingIndex(e))
 	}
 	var b strings.Builder
 	b.WriteString(prefix)
@@ -314,16 +314,4 @@ func (d *decoder) resolve(base *etree.Element, names []string, idx int) (string,
 		cur = next
 	}
 	return d.path(cur), d.line(cur)
-}
-
-// short cuts an attacker-chosen name to maxNameInMessage bytes on a rune boundary.
-func short(s string) string {
-	if len(s) <= maxNameInMessage {
-		return s
-	}
-	cut := maxNameInMessage
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
 }

@@ -1,8 +1,7 @@
 package police
 
 import (
-	"strings"
-
+	"github.com/psykosocial/exchange/adapters/internal/vocab"
 	"github.com/psykosocial/exchange/internal/record"
 )
 
@@ -31,123 +30,86 @@ func OfficerRoles() []OfficerRole {
 	return []OfficerRole{RoleIncidentCommander, RoleDutyOfficer, RolePatrolOfficer, RoleInvestigator, RoleFamilyLiaison}
 }
 
-// vocab maps a closed Danish vocabulary of the format to a common one. The
-// tables below are read-only.
-type vocab[T ~string] struct {
-	pairs []pair[T]
-}
-
-type pair[T ~string] struct {
-	danish string
-	common T
-}
-
-func (v vocab[T]) toCommon(s string) (T, bool) {
-	for _, p := range v.pairs {
-		if p.danish == s {
-			return p.common, true
-		}
-	}
-	var zero T
-	return zero, false
-}
-
-func (v vocab[T]) toDanish(c T) (string, bool) {
-	for _, p := range v.pairs {
-		if p.common == c {
-			return p.danish, true
-		}
-	}
-	return "", false
-}
-
-// values lists the Danish values, comma separated, for messages.
-func (v vocab[T]) values() string {
-	s := make([]string, len(v.pairs))
-	for i, p := range v.pairs {
-		s[i] = p.danish
-	}
-	return strings.Join(s, ", ")
-}
-
+// The closed vocabularies of the format, each named by the XSD simple type
+// that enumerates its codes. Read-only.
 var (
-	incidentKinds = vocab[record.IncidentKind]{[]pair[record.IncidentKind]{
-		{"brand", record.KindFire},
-		{"eksplosion", record.KindExplosion},
-		{"faerdselsuheld", record.KindTrafficAccident},
-		{"skyderi", record.KindShooting},
-		{"vold", record.KindViolence},
-		{"oversvoemmelse", record.KindFlood},
-		{"ekstremt_vejr", record.KindSevereWeather},
-		{"bygningskollaps", record.KindBuildingCollapse},
-		{"udslip_farlige_stoffer", record.KindHazardousRelease},
-		{"stort_arrangement", record.KindMassGathering},
-		{"andet", record.KindOtherIncident},
-	}}
-	sites = vocab[record.Site]{[]pair[record.Site]{
-		{"skadested", record.SiteScene},
-		{"epc", record.SiteEPC},
-		{"hotline", record.SiteHotline},
-		{"andet", record.SiteOther},
-	}}
-	registrarRoles = vocab[record.RegistrarRole]{[]pair[record.RegistrarRole]{
-		{"kop", record.RoleKOP},
-		{"kriseteam", record.RoleCrisisTeam},
-		{"politi", record.RolePolice},
-		{"andet", record.RoleOther},
-	}}
-	relationTypes = vocab[record.RelationType]{[]pair[record.RelationType]{
-		{"beroert", record.RelationAffected},
-		{"paaroerende", record.RelationRelative},
-		{"vidne", record.RelationWitness},
-		{"personale", record.RelationStaff},
-		{"forbipasserende", record.RelationBystander},
-	}}
+	incidentKinds = vocab.New("Haendelsestype",
+		vocab.Pair("brand", record.KindFire),
+		vocab.Pair("eksplosion", record.KindExplosion),
+		vocab.Pair("faerdselsuheld", record.KindTrafficAccident),
+		vocab.Pair("skyderi", record.KindShooting),
+		vocab.Pair("vold", record.KindViolence),
+		vocab.Pair("oversvoemmelse", record.KindFlood),
+		vocab.Pair("ekstremt_vejr", record.KindSevereWeather),
+		vocab.Pair("bygningskollaps", record.KindBuildingCollapse),
+		vocab.Pair("udslip_farlige_stoffer", record.KindHazardousRelease),
+		vocab.Pair("stort_arrangement", record.KindMassGathering),
+		vocab.Pair("andet", record.KindOtherIncident),
+	)
+	sites = vocab.New("Registreringssted",
+		vocab.Pair("skadested", record.SiteScene),
+		vocab.Pair("epc", record.SiteEPC),
+		vocab.Pair("hotline", record.SiteHotline),
+		vocab.Pair("andet", record.SiteOther),
+	)
+	registrarRoles = vocab.New("Registrantrolle",
+		vocab.Pair("kop", record.RoleKOP),
+		vocab.Pair("kriseteam", record.RoleCrisisTeam),
+		vocab.Pair("politi", record.RolePolice),
+		vocab.Pair("andet", record.RoleOther),
+	)
+	relationTypes = vocab.New("Tilknytningstype",
+		vocab.Pair("beroert", record.RelationAffected),
+		vocab.Pair("paaroerende", record.RelationRelative),
+		vocab.Pair("vidne", record.RelationWitness),
+		vocab.Pair("personale", record.RelationStaff),
+		vocab.Pair("forbipasserende", record.RelationBystander),
+	)
 	// registrationConsents has no not_obtained: a person without a Samtykke
 	// block is how the format says that no consent was obtained.
-	registrationConsents = vocab[record.RegistrationConsent]{[]pair[record.RegistrationConsent]{
-		{"givet", record.RegistrationGranted},
-		{"afslaaet", record.RegistrationRefused},
-	}}
-	givenBys = vocab[record.GivenBy]{[]pair[record.GivenBy]{
-		{"selv", record.GivenBySelf},
-		{"vaerge", record.GivenByGuardian},
-		{"repraesentant", record.GivenByRepresentative},
-	}}
-	consentMethods = vocab[record.ConsentMethod]{[]pair[record.ConsentMethod]{
-		{"mundtligt_dokumenteret", record.MethodVerbalDocumented},
-		{"underskrevet_blanket", record.MethodSignedForm},
-		{"digitalt", record.MethodDigital},
-	}}
-	channels = vocab[record.Channel]{[]pair[record.Channel]{
-		{"telefon", record.ChannelPhone},
-		{"email", record.ChannelEmail},
-		{"digital_post", record.ChannelDigitalPost},
-	}}
-	recipientRoles = vocab[record.RecipientRole]{[]pair[record.RecipientRole]{
-		{"bopaelskommune", record.RecipientResidenceMunicipality},
-		{"bopaelsregion", record.RecipientResidenceRegion},
-		{"haendelseskommune", record.RecipientIncidentMunicipality},
-		{"haendelsesregion", record.RecipientIncidentRegion},
-		{"politikreds", record.RecipientPoliceDistrict},
-	}}
-	purposes = vocab[record.Purpose]{[]pair[record.Purpose]{
-		{"psykosocial_opfoelgning", record.PurposeFollowUp},
-		{"akut_psykosocial_stoette", record.PurposeAcuteSupport},
-		{"identifikation_af_beroerte", record.PurposeIdentification},
-	}}
-	withdrawalReasons = vocab[record.WithdrawalReason]{[]pair[record.WithdrawalReason]{
-		{"samtykke_tilbagekaldt", record.ReasonConsentWithdrawn},
-		{"fejlregistrering", record.ReasonRegisteredInError},
-		{"dublet", record.ReasonDuplicate},
-		{"formaal_ophoert", record.ReasonPurposeEnded},
-		{"modtager_ikke_laengere_ansvarlig", record.ReasonRecipientIncorrect},
-	}}
-	officerRoles = vocab[OfficerRole]{[]pair[OfficerRole]{
-		{"indsatsleder", RoleIncidentCommander},
-		{"vagtchef", RoleDutyOfficer},
-		{"patruljebetjent", RolePatrolOfficer},
-		{"efterforsker", RoleInvestigator},
-		{"familiekontakt", RoleFamilyLiaison},
-	}}
+	registrationConsents = vocab.New("Registreringssamtykke",
+		vocab.Pair("givet", record.RegistrationGranted),
+		vocab.Pair("afslaaet", record.RegistrationRefused),
+	)
+	givenBys = vocab.New("AfgivetAf",
+		vocab.Pair("selv", record.GivenBySelf),
+		vocab.Pair("vaerge", record.GivenByGuardian),
+		vocab.Pair("repraesentant", record.GivenByRepresentative),
+	)
+	consentMethods = vocab.New("Samtykkemetode",
+		vocab.Pair("mundtligt_dokumenteret", record.MethodVerbalDocumented),
+		vocab.Pair("underskrevet_blanket", record.MethodSignedForm),
+		vocab.Pair("digitalt", record.MethodDigital),
+	)
+	channels = vocab.New("Kanal",
+		vocab.Pair("telefon", record.ChannelPhone),
+		vocab.Pair("email", record.ChannelEmail),
+		vocab.Pair("digital_post", record.ChannelDigitalPost),
+	)
+	recipientRoles = vocab.New("Modtagerrolle",
+		vocab.Pair("bopaelskommune", record.RecipientResidenceMunicipality),
+		vocab.Pair("bopaelsregion", record.RecipientResidenceRegion),
+		vocab.Pair("haendelseskommune", record.RecipientIncidentMunicipality),
+		vocab.Pair("haendelsesregion", record.RecipientIncidentRegion),
+		vocab.Pair("politikreds", record.RecipientPoliceDistrict),
+	)
+	purposes = vocab.New("Formaal",
+		vocab.Pair("psykosocial_opfoelgning", record.PurposeFollowUp),
+		vocab.Pair("akut_psykosocial_stoette", record.PurposeAcuteSupport),
+		vocab.Pair("identifikation_af_beroerte", record.PurposeIdentification),
+	)
+	withdrawalReasons = vocab.New("Aarsag",
+		vocab.Pair("samtykke_tilbagekaldt", record.ReasonConsentWithdrawn),
+		vocab.Pair("fejlregistrering", record.ReasonRegisteredInError),
+		vocab.Pair("dublet", record.ReasonDuplicate),
+		vocab.Pair("formaal_ophoert", record.ReasonPurposeEnded),
+		vocab.Pair("modtager_ikke_laengere_ansvarlig", record.ReasonRecipientIncorrect),
+	)
+	officerRoles = vocab.New("Funktion",
+		vocab.Pair("indsatsleder", RoleIncidentCommander),
+		vocab.Pair("vagtchef", RoleDutyOfficer),
+		vocab.Pair("patruljebetjent", RolePatrolOfficer),
+		vocab.Pair("efterforsker", RoleInvestigator),
+		vocab.Pair("familiekontakt", RoleFamilyLiaison),
+	)
 )

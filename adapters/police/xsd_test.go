@@ -66,7 +66,7 @@ func TestXSDAcceptsValidAndEncodedDocuments(t *testing.T) {
 		}
 		ad := a
 		if role := officerRoleOf(t, f); role != "" {
-			ad = New(newValidator(t), WithOfficerRole(role))
+			ad = mustNew(t, newValidator(t), WithOfficerRole(role))
 		}
 		data, err := ad.Encode(m)
 		if err != nil {
@@ -146,18 +146,18 @@ func TestXSDVocabulariesMatchCode(t *testing.T) {
 	slices.Sort(districts)
 	want := map[string][]string{
 		"Politikreds":           districts,
-		"Funktion":              split(officerRoles.values()),
-		"Haendelsestype":        split(incidentKinds.values()),
-		"Registreringssted":     split(sites.values()),
-		"Registrantrolle":       split(registrarRoles.values()),
-		"Tilknytningstype":      split(relationTypes.values()),
-		"Registreringssamtykke": split(registrationConsents.values()),
-		"AfgivetAf":             split(givenBys.values()),
-		"Samtykkemetode":        split(consentMethods.values()),
-		"Kanal":                 split(channels.values()),
-		"Modtagerrolle":         split(recipientRoles.values()),
-		"Formaal":               split(purposes.values()),
-		"Aarsag":                split(withdrawalReasons.values()),
+		"Funktion":              officerRoles.Codes(),
+		"Haendelsestype":        incidentKinds.Codes(),
+		"Registreringssted":     sites.Codes(),
+		"Registrantrolle":       registrarRoles.Codes(),
+		"Tilknytningstype":      relationTypes.Codes(),
+		"Registreringssamtykke": registrationConsents.Codes(),
+		"AfgivetAf":             givenBys.Codes(),
+		"Samtykkemetode":        consentMethods.Codes(),
+		"Kanal":                 channels.Codes(),
+		"Modtagerrolle":         recipientRoles.Codes(),
+		"Formaal":               purposes.Codes(),
+		"Aarsag":                withdrawalReasons.Codes(),
 	}
 	seen := map[string]bool{}
 	for _, st := range root.SelectElements("simpleType") {
@@ -183,8 +183,6 @@ func TestXSDVocabulariesMatchCode(t *testing.T) {
 		}
 	}
 }
-
-func split(s string) []string { return strings.Split(s, ", ") }
 
 // TestXSDContentModelsMatchCode: the element sequences of the XSD are the
 // content models the decoder enforces (names, order, occurrences).

@@ -148,9 +148,16 @@ func TestEncodeRefuses(t *testing.T) {
 // TestDocumentLimits checks the limits of a whole document.
 func TestDocumentLimits(t *testing.T) {
 	a := newAdapter(t)
-	rec := `{"registreringsId":"5a1e7c2b-3d4f-4a6b-9c8d-7e6f5a4b3c2d","version":1,"haendelse":{"id":"X1"},` + minimalConsent + `}`
+	// Each record once: a message holds no record id twice.
+	rec := func(i int) string {
+		return fmt.Sprintf(`{"registreringsId":"5a1e7c2b-3d4f-4a6b-9c8d-%012x","version":1,"haendelse":{"id":"X1"},`, i) + minimalConsent + `}`
+	}
 	list := func(n int) []byte {
-		return []byte(`{"meddelelsestype":"epc-registrering/v1","registreringer":[` + strings.Repeat(rec+",", n-1) + rec + `]}`)
+		recs := make([]string, n)
+		for i := range recs {
+			recs[i] = rec(i)
+		}
+		return []byte(`{"meddelelsestype":"epc-registrering/v1","registreringer":[` + strings.Join(recs, ",") + `]}`)
 	}
 	t.Run("MaxRecords records", func(t *testing.T) {
 		m, err := a.Decode(list(region.MaxRecords))

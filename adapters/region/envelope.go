@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/psykosocial/exchange/adapters"
 	"github.com/psykosocial/exchange/internal/record"
 )
 
@@ -209,9 +210,9 @@ func readEnvelope(src *source) (*envelope, record.Problems) {
 			env.withdrawal = &sp
 		default:
 			if known := knownMember(key); known != "" {
-				r.add(ptr, keyOff, "json.unknown_field", "unknown member %q (did you mean %q? member names are case-sensitive)", shorten(key), known)
+				r.add(ptr, keyOff, "json.unknown_field", "unknown member %q (did you mean %q? member names are case-sensitive)", adapters.Clip(key), known)
 			} else {
-				r.add(ptr, keyOff, "json.unknown_field", "unknown member %q", shorten(key))
+				r.add(ptr, keyOff, "json.unknown_field", "unknown member %q", adapters.Clip(key))
 			}
 			if len(r.ps) >= maxProblems {
 				return nil, r.ps
@@ -336,17 +337,4 @@ func knownMember(key string) string {
 		}
 	}
 	return ""
-}
-
-// shorten keeps attacker-chosen text out of messages beyond a few characters.
-func shorten(s string) string {
-	const max = 40
-	if len(s) <= max {
-		return s
-	}
-	cut := max
-	for cut > 0 && s[cut]&0xC0 == 0x80 {
-		cut--
-	}
-	return s[:cut] + "…"
 }

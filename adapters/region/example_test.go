@@ -19,7 +19,10 @@ func ExampleAdapter_Decode() {
 	if err != nil {
 		panic(err)
 	}
-	a := region.New(record.NewValidator(ref, clock.Fixed(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))))
+	a, err := region.New(record.NewValidator(ref, clock.Fixed(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))))
+	if err != nil {
+		panic(err)
+	}
 
 	doc := []byte(`{
   "meddelelsestype": "epc-registrering/v1",

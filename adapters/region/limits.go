@@ -24,9 +24,6 @@ const (
 	// top level: enough to fix a document, and a bound on a hostile one
 	// (a record of thousands of nulls).
 	maxProblems = 50
-	// maxMessage is the longest problem message passed on from strict
-	// decoding, which quotes member names as written.
-	maxMessage = 200
 	// maxScanDepth bounds the walk that locates members for line numbers;
 	// records deeper than maxRecordDepth are refused anyway.
 	maxScanDepth = 32
@@ -36,3 +33,9 @@ const (
 func recordLimits() strictjson.Limits {
 	return strictjson.Limits{MaxBytes: MaxRecordBytes, MaxDepth: maxRecordDepth, MaxArray: maxRecordArray}
 }
+
+// Limits returns the strict-decoding limits of one record (or withdrawal
+// notice) of a regional document; the document as a whole is at most
+// MaxDocumentBytes and MaxRecords. The format is JSON and is not signed
+// with XML-DSig: the JWS around it is bounded by the envelope.
+func (a *Adapter) Limits() strictjson.Limits { return recordLimits() }

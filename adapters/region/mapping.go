@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/psykosocial/exchange/adapters"
+	"github.com/psykosocial/exchange/adapters/internal/vocab"
 	"github.com/psykosocial/exchange/internal/record"
 	"github.com/psykosocial/exchange/internal/refdata"
 )
@@ -26,20 +28,20 @@ func (m *mapper) add(ptr, rule, format string, args ...any) {
 }
 
 // term maps a Danish code of vocabulary v ("" stays "").
-func term[T ~string](m *mapper, v vocab[T], ptr, s string) T {
+func term[T ~string](m *mapper, v *vocab.Vocab[T], ptr, s string) T {
 	if s == "" {
 		return ""
 	}
-	t, ok := v.toCommon(s)
+	t, ok := v.Common(s)
 	if !ok {
-		m.add(ptr, "schema.enum", "must be one of %s", v.list)
+		m.add(ptr, "schema.enum", "must be one of %s", v.List())
 		return invalid
 	}
 	return t
 }
 
 // terms maps a list of Danish codes of vocabulary v.
-func terms[T ~string](m *mapper, v vocab[T], ptr string, ss []string) []T {
+func terms[T ~string](m *mapper, v *vocab.Vocab[T], ptr string, ss []string) []T {
 	if len(ss) == 0 {
 		return nil
 	}
@@ -231,7 +233,7 @@ func fromStamp(t *stamp) *time.Time {
 // value the format has no code for (the record is then not valid).
 func fromRecord(r *record.Record) (*wireRecord, error) {
 	if r.Schema != record.SchemaV1 {
-		return nil, fmt.Errorf("record %s: schema is %q, want %q", r.RecordID, shorten(r.Schema), record.SchemaV1)
+		return nil, fmt.Errorf("record %s: schema is %q, want %q", r.RecordID, adapters.Clip(r.Schema), record.SchemaV1)
 	}
 	e := encoder{}
 	w := &wireRecord{RecordID: r.RecordID, Version: r.Version}
@@ -352,18 +354,18 @@ type encoder struct {
 // the regional format has no code for; such a record is not valid.
 var ErrNoCode = errors.New("value has no code in the regional format")
 
-func danish[T ~string](e *encoder, v vocab[T], ptr string, t T) string {
+func danish[T ~string](e *encoder, v *vocab.Vocab[T], ptr string, t T) string {
 	if t == "" {
 		return ""
 	}
-	s, ok := v.toDanish(t)
+	s, ok := v.Danish(t)
 	if !ok && e.err == nil {
-		e.err = fmt.Errorf("%s %q: %w", ptr, shorten(string(t)), ErrNoCode)
+		e.err = fmt.Errorf("%s %q: %w", ptr, adapters.Clip(string(t)), ErrNoCode)
 	}
 	return s
 }
 
-func danishList[T ~string](e *encoder, v vocab[T], ptr string, ts []T) []string {
+func danishList[T ~string](e *encoder, v *vocab.Vocab[T], ptr string, ts []T) []string {
 	if len(ts) == 0 {
 		return nil
 	}

@@ -24,9 +24,21 @@ type Adapter struct {
 
 var _ adapters.Adapter = (*Adapter)(nil)
 
-// New returns an adapter that validates decoded records with v.
-func New(v *record.Validator) *Adapter {
-	return &Adapter{v: v}
+// Option configures an Adapter in New. The regional format has no options
+// yet; the type gives New the same shape as the other adapters' New.
+type Option func(*Adapter)
+
+// New returns an adapter that validates decoded records with v. It checks
+// v and opts once, here; its errors wrap adapters.ErrInvalidOptions.
+func New(v *record.Validator, opts ...Option) (*Adapter, error) {
+	if v == nil {
+		return nil, fmt.Errorf("%w: region: a validator is required", adapters.ErrInvalidOptions)
+	}
+	a := &Adapter{v: v}
+	for _, o := range opts {
+		o(a)
+	}
+	return a, nil
 }
 
 // Format returns FormatName.
@@ -69,9 +81,14 @@ func (a *Adapter) Detect(data []byte) bool {
 // message, record.Problems as the error) when it is malformed: not JSON
 // (anywhere, records included), too large, not an object, an unknown or
 // repeated top-level member, a missing or unknown meddelelsestype, no
-// record, too many records, or an invalid withdrawal notice. The format has no message header (the JWS
+// record, too many records, two records with the same registreringsId
+// (adapters.RuleDuplicateRecord, naming both), or an invalid withdrawal notice. The format has no message header (the JWS
 // protected header carries it): Message.Header is nil.
 func (a *Adapter) Decode(data []byte) (*adapters.Message, error) {
+	return adapters.Clipped(a.decode(data))
+}
+
+func (a *Adapter) decode(data []byte) (*adapters.Message, error) {
 	if len(data) > MaxDocumentBytes {
 		return nil, record.Problems{{Rule: "json.limit",
 			Message: fmt.Sprintf("the document is %d bytes, the limit is %d", len(data), MaxDocumentBytes)}}
@@ -89,46 +106,57 @@ func (a *Adapter) Decode(data []byte) (*adapters.Message, error) {
 		return &adapters.Message{Format: FormatName, Kind: adapters.KindWithdrawal, Withdrawal: w}, nil
 	}
 	msg := &adapters.Message{Format: FormatName, Kind: adapters.KindRegistration, Items: make([]adapters.Item, len(env.records))}
+	ids := make([]string, len(env.records))
 	for i, sp := range env.records {
-		it, malformed := a.decodeRecord(src, sp, i)
+		it, id, malformed := a.decodeRecord(src, sp, i)
 		if malformed != nil {
 			return nil, record.Problems{*malformed}
 		}
-		msg.Items[i] = it
+		msg.Items[i], ids[i] = it, id
+	}
+	if ps := adapters.DuplicateRecords(ids, func(i int) (string, int) {
+		p := locate(src, env.records[i], record.Problems{{Pointer: "/" + memberRecordID}})[0]
+		return p.Pointer, p.Line
+	}); ps != nil {
+		return nil, ps
 	}
 	return msg, nil
 }
 
-// decodeRecord decodes and validates one record. It returns the problem
-// that refuses the whole document when the record is not even JSON.
-func (a *Adapter) decodeRecord(src *source, sp span, index int) (adapters.Item, *record.Problem) {
+// memberRecordID is the member of a record that holds its record id.
+const memberRecordID = "registreringsId"
+
+// decodeRecord decodes and validates one record, and returns its record id
+// as written ("" when it could not be read). It returns the problem that
+// refuses the whole document when the record is not even JSON.
+func (a *Adapter) decodeRecord(src *source, sp span, index int) (adapters.Item, string, *record.Problem) {
 	it := adapters.Item{Index: index}
 	if len(sp.raw) > MaxRecordBytes {
 		if malformed := checkSyntax(src, sp); malformed != nil {
-			return it, malformed
+			return it, "", malformed
 		}
 		it.Problems = locate(src, sp, record.Problems{{Rule: "json.limit",
 			Message: fmt.Sprintf("the record is %d bytes, the limit is %d", len(sp.raw), MaxRecordBytes)}})
-		return it, nil
+		return it, "", nil
 	}
 	ps := emptiness(sp.raw)
 	var w wireRecord
 	if err := strictjson.Unmarshal(sp.raw, &w, recordLimits()); err != nil {
 		if malformed := checkSyntax(src, sp); malformed != nil {
-			return it, malformed
+			return it, "", malformed
 		}
 		it.Problems = locate(src, sp, append(ps, strictProblem(err)))
-		return it, nil
+		return it, "", nil
 	}
 	m := mapper{ps: ps}
 	r := m.toRecord(&w)
 	ps = fold(m.ps, a.v.Validate(r), recordPaths)
 	if len(ps) > 0 {
 		it.Problems = locate(src, sp, ps)
-		return it, nil
+		return it, r.RecordID, nil
 	}
 	it.Record = r
-	return it, nil
+	return it, r.RecordID, nil
 }
 
 // checkSyntax returns the syntax error of a record that strict decoding
@@ -183,11 +211,7 @@ func strictProblem(err error) record.Problem {
 	if errors.As(err, &se) {
 		// strictjson quotes unknown member names in full: keep a long
 		// attacker-chosen name out of the message.
-		msg := se.Message
-		if len(msg) > maxMessage {
-			msg = shorten(msg[:maxMessage])
-		}
-		return record.Problem{Pointer: se.Pointer, Rule: se.Rule, Message: msg}
+		return record.Problem{Pointer: se.Pointer, Rule: se.Rule, Message: adapters.Clip(se.Message)}
 	}
 	return record.Problem{Rule: "json.syntax", Message: "malformed JSON"}
 }
@@ -319,7 +343,7 @@ func (a *Adapter) Encode(m *adapters.Message) ([]byte, error) {
 		}
 		doc.Type, doc.Withdrawal = TypeWithdrawal, w
 	default:
-		return nil, fmt.Errorf("region: encode: unknown message kind %q", shorten(string(m.Kind)))
+		return nil, fmt.Errorf("region: encode: unknown message kind %q", adapters.Clip(string(m.Kind)))
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)

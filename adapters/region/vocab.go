@@ -1,132 +1,89 @@
 package region
 
 import (
-	"strings"
-
+	"github.com/psykosocial/exchange/adapters/internal/vocab"
 	"github.com/psykosocial/exchange/internal/record"
 )
 
-// vocab is a closed vocabulary of the regional format: each Danish code and
-// the common value it stands for, one to one, in the order of the common
-// vocabulary. The tables below are read-only after package initialisation.
-type vocab[T ~string] struct {
-	danish []string
-	common []T
-	list   string // the Danish codes, comma separated, for messages
-}
-
-// pair is one Danish code and its common value.
-type pair[T ~string] struct {
-	danish string
-	common T
-}
-
-func newVocab[T ~string](pairs []pair[T]) vocab[T] {
-	v := vocab[T]{danish: make([]string, len(pairs)), common: make([]T, len(pairs))}
-	for i, p := range pairs {
-		v.danish[i], v.common[i] = p.danish, p.common
-	}
-	v.list = strings.Join(v.danish, ", ")
-	return v
-}
-
-// toCommon returns the common value of a Danish code.
-func (v vocab[T]) toCommon(s string) (T, bool) {
-	for i, d := range v.danish {
-		if d == s {
-			return v.common[i], true
-		}
-	}
-	return "", false
-}
-
-// toDanish returns the Danish code of a common value.
-func (v vocab[T]) toDanish(t T) (string, bool) {
-	for i, c := range v.common {
-		if c == t {
-			return v.danish[i], true
-		}
-	}
-	return "", false
-}
-
-// The vocabularies of the format (Danish codes, ASCII: æ → ae, ø → oe, å → aa).
+// The vocabularies of the format, each named by the JSON Schema member
+// (or $defs entry) that enumerates its codes, in the order of the common
+// vocabulary. Read-only.
 var (
-	incidentKinds = newVocab([]pair[record.IncidentKind]{
-		{"brand", record.KindFire},
-		{"eksplosion", record.KindExplosion},
-		{"faerdselsulykke", record.KindTrafficAccident},
-		{"skyderi", record.KindShooting},
-		{"vold", record.KindViolence},
-		{"oversvoemmelse", record.KindFlood},
-		{"ekstremt_vejr", record.KindSevereWeather},
-		{"bygningskollaps", record.KindBuildingCollapse},
-		{"farligt_udslip", record.KindHazardousRelease},
-		{"stort_arrangement", record.KindMassGathering},
-		{"andet", record.KindOtherIncident},
-	})
-	sites = newVocab([]pair[record.Site]{
-		{"skadested", record.SiteScene},
-		{"epc", record.SiteEPC},
-		{"hotline", record.SiteHotline},
-		{"andet", record.SiteOther},
-	})
-	roles = newVocab([]pair[record.RegistrarRole]{
-		{"kop", record.RoleKOP},
-		{"kriseteam", record.RoleCrisisTeam},
-		{"politi", record.RolePolice},
-		{"andet", record.RoleOther},
-	})
-	relations = newVocab([]pair[record.RelationType]{
-		{"beroert", record.RelationAffected},
-		{"paaroerende", record.RelationRelative},
-		{"vidne", record.RelationWitness},
-		{"personale", record.RelationStaff},
-		{"tilskuer", record.RelationBystander},
-	})
-	priorities = newVocab([]pair[record.Priority]{
-		{"akut", record.PriorityAcute},
-		{"dage", record.PriorityDays},
-		{"uger", record.PriorityWeeks},
-		{"ingen", record.PriorityNone},
-	})
-	registrationConsents = newVocab([]pair[record.RegistrationConsent]{
-		{"givet", record.RegistrationGranted},
-		{"afvist", record.RegistrationRefused},
-		{"ikke_indhentet", record.RegistrationNotObtained},
-	})
-	channels = newVocab([]pair[record.Channel]{
-		{"telefon", record.ChannelPhone},
-		{"email", record.ChannelEmail},
-		{"digital_post", record.ChannelDigitalPost},
-	})
-	recipients = newVocab([]pair[record.RecipientRole]{
-		{"bopaelskommune", record.RecipientResidenceMunicipality},
-		{"bopaelsregion", record.RecipientResidenceRegion},
-		{"haendelseskommune", record.RecipientIncidentMunicipality},
-		{"haendelsesregion", record.RecipientIncidentRegion},
-		{"politikreds", record.RecipientPoliceDistrict},
-	})
-	purposes = newVocab([]pair[record.Purpose]{
-		{"psykosocial_opfoelgning", record.PurposeFollowUp},
-		{"akut_psykosocial_stoette", record.PurposeAcuteSupport},
-		{"identifikation_af_beroerte", record.PurposeIdentification},
-	})
-	givenBys = newVocab([]pair[record.GivenBy]{
-		{"selv", record.GivenBySelf},
-		{"vaerge", record.GivenByGuardian},
-		{"repraesentant", record.GivenByRepresentative},
-	})
-	methods = newVocab([]pair[record.ConsentMethod]{
-		{"mundtligt_dokumenteret", record.MethodVerbalDocumented},
-		{"underskrevet_blanket", record.MethodSignedForm},
-		{"digitalt", record.MethodDigital},
-	})
-	reasons = newVocab([]pair[record.WithdrawalReason]{
-		{"samtykke_tilbagekaldt", record.ReasonConsentWithdrawn},
-		{"fejlregistrering", record.ReasonRegisteredInError},
-		{"dublet", record.ReasonDuplicate},
-		{"formaal_ophoert", record.ReasonPurposeEnded},
-		{"modtager_ikke_laengere_ansvarlig", record.ReasonRecipientIncorrect},
-	})
+	incidentKinds = vocab.New("haendelse/type",
+		vocab.Pair("brand", record.KindFire),
+		vocab.Pair("eksplosion", record.KindExplosion),
+		vocab.Pair("faerdselsulykke", record.KindTrafficAccident),
+		vocab.Pair("skyderi", record.KindShooting),
+		vocab.Pair("vold", record.KindViolence),
+		vocab.Pair("oversvoemmelse", record.KindFlood),
+		vocab.Pair("ekstremt_vejr", record.KindSevereWeather),
+		vocab.Pair("bygningskollaps", record.KindBuildingCollapse),
+		vocab.Pair("farligt_udslip", record.KindHazardousRelease),
+		vocab.Pair("stort_arrangement", record.KindMassGathering),
+		vocab.Pair("andet", record.KindOtherIncident),
+	)
+	sites = vocab.New("haendelse/sted",
+		vocab.Pair("skadested", record.SiteScene),
+		vocab.Pair("epc", record.SiteEPC),
+		vocab.Pair("hotline", record.SiteHotline),
+		vocab.Pair("andet", record.SiteOther),
+	)
+	roles = vocab.New("rolle",
+		vocab.Pair("kop", record.RoleKOP),
+		vocab.Pair("kriseteam", record.RoleCrisisTeam),
+		vocab.Pair("politi", record.RolePolice),
+		vocab.Pair("andet", record.RoleOther),
+	)
+	relations = vocab.New("relation/type",
+		vocab.Pair("beroert", record.RelationAffected),
+		vocab.Pair("paaroerende", record.RelationRelative),
+		vocab.Pair("vidne", record.RelationWitness),
+		vocab.Pair("personale", record.RelationStaff),
+		vocab.Pair("tilskuer", record.RelationBystander),
+	)
+	priorities = vocab.New("vurdering/opfoelgningsprioritet",
+		vocab.Pair("akut", record.PriorityAcute),
+		vocab.Pair("dage", record.PriorityDays),
+		vocab.Pair("uger", record.PriorityWeeks),
+		vocab.Pair("ingen", record.PriorityNone),
+	)
+	registrationConsents = vocab.New("samtykke/registrering",
+		vocab.Pair("givet", record.RegistrationGranted),
+		vocab.Pair("afvist", record.RegistrationRefused),
+		vocab.Pair("ikke_indhentet", record.RegistrationNotObtained),
+	)
+	channels = vocab.New("kanal",
+		vocab.Pair("telefon", record.ChannelPhone),
+		vocab.Pair("email", record.ChannelEmail),
+		vocab.Pair("digital_post", record.ChannelDigitalPost),
+	)
+	recipients = vocab.New("modtager",
+		vocab.Pair("bopaelskommune", record.RecipientResidenceMunicipality),
+		vocab.Pair("bopaelsregion", record.RecipientResidenceRegion),
+		vocab.Pair("haendelseskommune", record.RecipientIncidentMunicipality),
+		vocab.Pair("haendelsesregion", record.RecipientIncidentRegion),
+		vocab.Pair("politikreds", record.RecipientPoliceDistrict),
+	)
+	purposes = vocab.New("formaal",
+		vocab.Pair("psykosocial_opfoelgning", record.PurposeFollowUp),
+		vocab.Pair("akut_psykosocial_stoette", record.PurposeAcuteSupport),
+		vocab.Pair("identifikation_af_beroerte", record.PurposeIdentification),
+	)
+	givenBys = vocab.New("samtykke/givetAf",
+		vocab.Pair("selv", record.GivenBySelf),
+		vocab.Pair("vaerge", record.GivenByGuardian),
+		vocab.Pair("repraesentant", record.GivenByRepresentative),
+	)
+	methods = vocab.New("indhentet/metode",
+		vocab.Pair("mundtligt_dokumenteret", record.MethodVerbalDocumented),
+		vocab.Pair("underskrevet_blanket", record.MethodSignedForm),
+		vocab.Pair("digitalt", record.MethodDigital),
+	)
+	reasons = vocab.New("tilbagetraekning/aarsag",
+		vocab.Pair("samtykke_tilbagekaldt", record.ReasonConsentWithdrawn),
+		vocab.Pair("fejlregistrering", record.ReasonRegisteredInError),
+		vocab.Pair("dublet", record.ReasonDuplicate),
+		vocab.Pair("formaal_ophoert", record.ReasonPurposeEnded),
+		vocab.Pair("modtager_ikke_laengere_ansvarlig", record.ReasonRecipientIncorrect),
+	)
 )

@@ -9,30 +9,31 @@ import (
 	"testing"
 	"time"
 
+	"github.com/psykosocial/exchange/adapters/internal/vocab"
 	"github.com/psykosocial/exchange/internal/record"
 	"github.com/psykosocial/exchange/schemas"
 )
 
 // checkVocab checks that v maps every common value of all, one to one, and
 // that the schema's enum at ptr lists v's Danish codes in the same order.
-func checkVocab[T ~string](t *testing.T, name string, v vocab[T], all []T, schemaEnum []string) {
+func checkVocab[T ~string](t *testing.T, name string, v *vocab.Vocab[T], all []T, schemaEnum []string) {
 	t.Helper()
-	if !slices.Equal(v.common, all) {
-		t.Errorf("%s: common values %v, want %v", name, v.common, all)
+	if !slices.Equal(v.Values(), all) {
+		t.Errorf("%s: common values %v, want %v", name, v.Values(), all)
 	}
 	seen := map[string]bool{}
-	for _, d := range v.danish {
+	for _, d := range v.Codes() {
 		if seen[d] {
 			t.Errorf("%s: Danish code %q twice", name, d)
 		}
 		seen[d] = true
-		back, ok := v.toCommon(d)
-		if again, _ := v.toDanish(back); !ok || again != d {
+		back, ok := v.Common(d)
+		if again, _ := v.Danish(back); !ok || again != d {
 			t.Errorf("%s: %q does not map back and forth", name, d)
 		}
 	}
-	if !slices.Equal(v.danish, schemaEnum) {
-		t.Errorf("%s: schema enum %v, want %v", name, schemaEnum, v.danish)
+	if !slices.Equal(v.Codes(), schemaEnum) {
+		t.Errorf("%s: schema enum %v, want %v", name, schemaEnum, v.Codes())
 	}
 }
 

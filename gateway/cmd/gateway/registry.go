@@ -12,14 +12,17 @@ import (
 // newRegistry registers every authority format explicitly, in the order
 // Detect tries them.
 func newRegistry(v *record.Validator) (*adapters.Registry, error) {
-	muni, err := municipality.New(v, municipality.Options{})
+	reg, err := region.New(v)
 	if err != nil {
 		return nil, err
 	}
-	return adapters.NewRegistry(
-		common.New(v),
-		region.New(v),
-		muni,
-		police.New(v),
-	)
+	muni, err := municipality.New(v)
+	if err != nil {
+		return nil, err
+	}
+	pol, err := police.New(v)
+	if err != nil {
+		return nil, err
+	}
+	return adapters.NewRegistry(common.New(v), reg, muni, pol)
 }

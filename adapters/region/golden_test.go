@@ -1,0 +1,30 @@
+package region_test
+
+import (
+	"flag"
+	"path/filepath"
+	"testing"
+
+	"github.com/psykosocial/exchange/adapters/adaptertest"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/golden/*.json from the current output")
+
+// Where the examples are on disk, for the harness.
+var (
+	validFiles   = filepath.Join("..", "..", "schemas", "examples", "region", "valid", "*.json")
+	invalidFiles = filepath.Join("..", "..", "schemas", "examples", "region", "invalid", "*.json")
+)
+
+// harness is the regional format in the shared adapter harness.
+func harness(tb testing.TB) adaptertest.Format {
+	tb.Helper()
+	return adaptertest.Format{Adapter: newAdapter(tb), Examples: validFiles, Golden: filepath.Join("testdata", "golden")}
+}
+
+// TestGolden decodes every valid example and compares it with its golden
+// file (testdata/golden; -update rewrites them), and sends the records
+// back through Encode and Decode.
+func TestGolden(t *testing.T) {
+	adaptertest.Golden(t, harness(t), *update)
+}
