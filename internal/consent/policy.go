@@ -70,7 +70,9 @@ type Minors struct {
 	// OwnContact lets the minor's own phone and e-mail travel with their
 	// consented channels, besides the guardian's.
 	OwnContact bool `json:"own_contact"`
-	// Reason explains the choice; decisions cite it.
+	// Reason explains the choice in Danish and English, for POLICY.md,
+	// the DPO page and the sender's status view; a decision names the
+	// safeguard (CheckMinorOwnContact), not the text.
 	Reason Text `json:"reason"`
 }
 
@@ -122,8 +124,11 @@ type Rule struct {
 	// names the declared legal basis on which the recipient receives the
 	// phone number and e-mail address the person consented to for any
 	// recipient (acute contact by the incident authorities): an explicit
-	// rule a data-protection officer can see and switch off. A consent
-	// rule gives contact details only for the channels of its own grant.
+	// rule a data-protection officer can see and switch off. Without it a
+	// legal-basis rule gives no phone number and no e-mail address (the
+	// rest of the contact group, language and interpreter need, still
+	// travels). A consent rule gives contact details only for the channels
+	// of its own grant and never names one.
 	ContactLegalBasis string `json:"contact_legal_basis,omitempty"`
 	// HealthNotes lets the rule disclose /assessment/notes (health data).
 	// Only a consent rule for a purpose that needs health data, with the
@@ -333,13 +338,15 @@ func (c *checker) bilingual(ptr string, t Text) {
 }
 
 // contact checks the contact basis of rule r: a legal-basis rule gives
-// contact details only on a contact_legal_basis it names explicitly.
+// the phone number and e-mail address only on a contact_legal_basis it
+// names explicitly, which must be a declared legal basis.
 func (c *checker) contact(ptr string, r Rule, bases map[string]bool) {
 	hasContact := slices.Contains(r.Groups, record.GroupContact)
 	switch {
-	case r.ContactLegalBasis == "" && hasContact && r.Basis == BasisLegal:
-		c.add(ptr+"/contact_legal_basis", "is required: a legal-basis rule gives contact details only on a legal basis named for them, so that it can be seen and switched off")
 	case r.ContactLegalBasis == "":
+		// Without one a legal-basis rule gives no phone number or e-mail
+		// address: removing it is how a data-protection officer switches
+		// acute contact off.
 	case r.Basis != BasisLegal:
 		c.add(ptr+"/contact_legal_basis", "only a rule with basis legal_basis names one: a consent rule gives the channels of its own grant")
 	case !hasContact:
