@@ -107,7 +107,8 @@ type Notice struct {
 	// Roles are the roles in which a decision for the new version allows.
 	Roles []record.RecipientRole `json:"roles,omitempty"`
 	// Checks are the checks that withheld the new version's decisions for
-	// the recipient, in decision order (NoLongerAllowed, NotAllowed).
+	// the recipient, each once, in the order of the first decision each
+	// withheld (NoLongerAllowed, NotAllowed).
 	Checks []Check `json:"checks,omitempty"`
 	// WithdrawalReason is the reason of a withdrawn record (RecordWithdrawn).
 	WithdrawalReason record.WithdrawalReason `json:"withdrawal_reason,omitempty"`
@@ -170,7 +171,9 @@ func Reconcile(earlier []Decision, rec *record.Record, next []Decision, tr Trans
 		h.seen = true
 		if d.Effect == Allow {
 			h.allowed = appendRole(h.allowed, d.Role)
-		} else {
+		} else if !slices.Contains(h.checks, d.Check) {
+			// An authority's roles have several rules each, and several
+			// of them may withhold for the same reason: name it once.
 			h.checks = append(h.checks, d.Check)
 		}
 	}

@@ -107,7 +107,9 @@ func TestReconcile(t *testing.T) {
 			want: map[string]notice{
 				"municipality:0751": {consent.ActionCorrect, consent.StillAllowed, nil},
 				"region:1082":       {consent.ActionCorrect, consent.StillAllowed, nil},
-				"municipality:0101": {consent.ActionWithdraw, consent.NoLongerAllowed, []consent.Check{consent.CheckIncidentPeriodEnded}},
+				// Neither rule for the incident municipality allows: the
+				// consent does not name it, and the acute period is over.
+				"municipality:0101": {consent.ActionWithdraw, consent.NoLongerAllowed, []consent.Check{consent.CheckRecipientNotConsented, consent.CheckIncidentPeriodEnded}},
 				"police:koebenhavn": {consent.ActionWithdraw, consent.NoLongerAllowed, []consent.Check{consent.CheckIncidentPeriodEnded}},
 			},
 		},
