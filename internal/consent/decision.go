@@ -65,9 +65,12 @@ const (
 
 // Safeguards that withhold single fields of an allowed decision.
 const (
-	// CheckChannelNotConsented: the phone number goes only with the phone
-	// channel, the e-mail address only with the email channel, each
-	// consented and in force.
+	// CheckChannelNotConsented: the phone number (the person's or the
+	// guardian's) goes only with the phone channel, the e-mail address only
+	// with the email channel, each consented to this recipient and in
+	// force: for a consent rule in the grant of the recipient's role, for a
+	// legal-basis rule in any grant and only when the rule names a
+	// contact_legal_basis.
 	CheckChannelNotConsented Check = "channel_not_consented"
 	// CheckAddressProtected: a protected address goes to no one but the
 	// residence municipality.
@@ -254,10 +257,10 @@ func (w WithheldField) explain() string {
 	switch w.Check {
 	case CheckChannelNotConsented:
 		ch := "phone"
-		if w.Path == fEmail.path() {
+		if w.Path == fEmail.path() || w.Path == fGuardianEmail.path() {
 			ch = "email"
 		}
-		return "the " + ch + " channel is not consented"
+		return "the " + ch + " channel is not consented to this recipient"
 	case CheckAddressProtected:
 		return "the address is protected and goes to no one but the residence municipality"
 	case CheckHealthNotesNotInRule:
