@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -196,6 +197,10 @@ func checkOutcome(t testing.TB, v *record.Validator, rec *record.Record, o conse
 			ps = append(ps, fmt.Sprintf("%s is both disclosed and withheld", w.Path))
 		}
 	}
+	ps = append(ps, checkConsentBlock(rec, d, o.View)...)
+	if rel := o.View.Relation; slices.Contains(d.Fields, "/relation/affected") || rel != nil && rel.Affected != nil {
+		ps = append(ps, "the view carries /relation/affected, which never leaves the gateway")
+	}
 	if v != nil && v.Validate(rec) == nil {
 		if probs := v.Validate(o.View); probs != nil {
 			ps = append(ps, fmt.Sprintf("the view of a valid record is invalid: %v", probs))
@@ -206,6 +211,41 @@ func checkOutcome(t testing.TB, v *record.Validator, rec *record.Record, o conse
 		ps = append(ps, fmt.Sprintf("ViewOf the recorded decision: %v", err))
 	} else if a, b := canonical(t, again), canonical(t, o.View); a != b {
 		ps = append(ps, fmt.Sprintf("ViewOf the recorded decision differs:\n%s\n%s", a, b))
+	}
+	return ps
+}
+
+// checkConsentBlock checks the consent block of the view of an allowed
+// decision: /consent covers it in Decision.Fields, so what it may carry is
+// checked here. Its follow_up block holds the grant of the decision's role
+// and nothing else, and none for the police, who never see contact
+// preferences; the guardian's phone and e-mail only when the decision
+// lists them.
+func checkConsentBlock(rec *record.Record, d consent.Decision, v *record.Record) []string {
+	var ps []string
+	if v.Consent == nil || rec.Consent == nil {
+		if (v.Consent == nil) != (rec.Consent == nil) {
+			ps = append(ps, "the view's consent block does not match the record's")
+		}
+		return ps
+	}
+	own, i := rec.Consent.FollowUp.GrantFor(d.Role)
+	switch fu := v.Consent.FollowUp; {
+	case d.Role == record.RecipientPoliceDistrict && fu != nil:
+		ps = append(ps, "the police view carries the follow-up consent, the person's contact preferences")
+	case d.Role == record.RecipientPoliceDistrict:
+	case i < 0 && fu != nil:
+		ps = append(ps, fmt.Sprintf("the view carries follow-up grants %+v, none of them to %s", fu.Grants, d.Role))
+	case i >= 0 && (fu == nil || len(fu.Grants) != 1 || !reflect.DeepEqual(fu.Grants[0], own)):
+		ps = append(ps, fmt.Sprintf("the view's follow-up block %+v is not exactly the grant to %s", fu, d.Role))
+	}
+	if g := v.Consent.Guardian; g != nil {
+		if g.Phone != "" && !slices.Contains(d.Fields, "/consent/guardian/phone") {
+			ps = append(ps, "the view carries the guardian's phone, which the decision does not list")
+		}
+		if g.Email != "" && !slices.Contains(d.Fields, "/consent/guardian/email") {
+			ps = append(ps, "the view carries the guardian's e-mail, which the decision does not list")
+		}
 	}
 	return ps
 }
