@@ -615,6 +615,29 @@ func scenarios() []scenario {
 			omitted: map[record.RecipientRole]routing.ReasonCode{record.RecipientIncidentMunicipality: routing.IsSender},
 		},
 		{
+			name: "follow-up by the incident municipality after day 7, a protected address withheld from it", record: "aarhus-resident-hurt-in-copenhagen",
+			edit: func(r *record.Record) {
+				r.Person.AddressProtected = true
+				r.Consent.FollowUp.Grants[1].Recipient = record.RecipientIncidentMunicipality
+			},
+			sender: "region:1084", at: day8,
+			want: map[string]expect{
+				rmFollowUp:    {recipient: "municipality:0751", effect: consent.Allow, has: []string{pAddress, pProtected}, withheld: aarhusPlainFollowUp},
+				rmInformation: no("municipality:0751", pnc),
+				rrFollowUp:    no("region:1082", rnc),
+				rrPsychiatric: no("region:1082", rnc),
+				imFollowUp: {
+					recipient: "municipality:0101", effect: consent.Allow,
+					has:      []string{pCPR, pProtected, pPhone, pTitle, pRelType, pPriority},
+					lacks:    []string{pAddress, pEmail, pNotes},
+					withheld: map[string]consent.Check{pEmail: channel, pAddress: consent.CheckAddressProtected, pNotes: notInRule},
+				},
+				imAcute:    no("municipality:0101", consent.CheckIncidentPeriodEnded),
+				pdIdentify: no("police:koebenhavn", consent.CheckIncidentPeriodEnded),
+			},
+			omitted: map[record.RecipientRole]routing.ReasonCode{record.RecipientIncidentRegion: routing.IsSender},
+		},
+		{
 			name: "acute contact: both incident authorities get the phone consented to the residence authorities", record: "aarhus-resident-hurt-in-copenhagen",
 			sender: "gateway", at: june,
 			want: map[string]expect{
