@@ -169,8 +169,10 @@ func TestDefaultPolicy(t *testing.T) {
 	}
 }
 
-// Every rule of the default policy and every check is explained in
-// POLICY.md, so that the DPO's document cannot fall behind the file.
+// Every rule of the default policy, every legal basis and every check is
+// explained in POLICY.md, and every rule, purpose and the minors' reason
+// is quoted from the file in Danish and English, so that the DPO's
+// document cannot fall behind the file.
 func TestPolicyDocumentationCoversEveryRule(t *testing.T) {
 	b, err := readPolicyMD()
 	if err != nil {
@@ -200,6 +202,25 @@ func TestPolicyDocumentationCoversEveryRule(t *testing.T) {
 			t.Errorf("POLICY.md does not mention %s", n)
 		}
 	}
+	// The explanations are quoted word for word, in both languages, so
+	// that the DPO's document, the DPO page and the sender's status view
+	// say the same thing.
+	flat := strings.Join(strings.Fields(md), " ")
+	quoted := func(what string, tx consent.Text) {
+		for lang, s := range map[string]string{"da": tx.DA, "en": tx.EN} {
+			if !strings.Contains(flat, strings.Join(strings.Fields(s), " ")) {
+				t.Errorf("POLICY.md does not quote the %s text of %s: %q", lang, what, s)
+			}
+		}
+	}
+	doc := defaultDoc(t)
+	for _, r := range doc.Rules {
+		quoted("rule "+r.ID, r.Description)
+	}
+	for _, p := range doc.Purposes {
+		quoted("purpose "+string(p.Purpose), p.Description)
+	}
+	quoted("minors", doc.Minors.Reason)
 }
 
 func TestLoadRefusesBadPolicies(t *testing.T) {
