@@ -53,16 +53,21 @@ var (
 		{"Adresselinje", false, 1}, {"Postnummer", false, 1}, {"Postdistrikt", false, 1},
 		{"Landekode", false, 1}, {"Kommunekode", false, 1},
 	}
-	relationSlots   = []slot{{"Art", true, 1}, {"PaaroerendeTil", false, 1}}
+	relationSlots = []slot{
+		{"Art", true, 1}, {"PaaroerendeTil", false, 1}, {"BeroertPerson", false, 1},
+		{"Slaegtskab", false, 1},
+	}
+	affectedSlots   = []slot{{"CPRNummer", false, 1}, {"Navn", false, 1}, {"Foedselsdato", false, 1}}
 	assessmentSlots = []slot{{"Opfoelgningsprioritet", false, 1}, {"Notat", false, 1}}
 	consentSlots    = []slot{
 		{"TilRegistrering", true, 1}, {"TilOpfoelgning", false, 1}, {"AfgivetAf", false, 1},
-		{"Indhentet", false, 1}, {"Tilbagekaldt", false, 1},
+		{"Vaerge", false, 1}, {"Indhentet", false, 1}, {"Tilbagekaldt", false, 1},
 	}
-	followUpSlots = []slot{
-		{"Givet", true, 1}, {"Kanal", false, 3}, {"Modtagerrolle", false, 5},
-		{"Formaal", false, 3}, {"Udloeber", false, 1},
+	followUpSlots = []slot{{"Givet", true, 1}, {"Tilladelse", false, maxGrants}, {"Udloeber", false, 1}}
+	grantSlots    = []slot{
+		{"Modtagerrolle", true, 1}, {"Formaal", true, maxPurposes}, {"Kanal", true, maxChannels},
 	}
+	guardianSlots = []slot{{"Navn", true, 1}, {"Relation", true, 1}, {"Telefon", false, 1}, {"Email", false, 1}}
 	obtainedSlots = []slot{
 		{"Af", true, 1}, {"Tidspunkt", true, 1}, {"Metode", true, 1},
 		{"Dokumentationsreference", false, 1},
@@ -665,9 +670,28 @@ func (d *decoder) relation(el *etree.Element) *record.Relation {
 			rel.Type = enum(d, c, relations)
 		case "PaaroerendeTil":
 			rel.RelativeOf, _ = d.token(c)
+		case "BeroertPerson":
+			rel.Affected = d.affected(c)
+		case "Slaegtskab":
+			rel.Kinship = enum(d, c, kinships)
 		}
 	})
 	return rel
+}
+
+func (d *decoder) affected(el *etree.Element) *record.AffectedPerson {
+	a := &record.AffectedPerson{}
+	d.seq(el, affectedSlots, func(c *etree.Element) {
+		switch c.Tag {
+		case "CPRNummer":
+			a.CPR, _ = d.token(c)
+		case "Navn":
+			a.Name, _ = d.text(c)
+		case "Foedselsdato":
+			a.BirthDate = d.date(c)
+		}
+	})
+	return a
 }
 
 func (d *decoder) assessment(el *etree.Element) *record.Assessment {
@@ -693,6 +717,8 @@ func (d *decoder) consent(el *etree.Element) *record.Consent {
 			cs.FollowUp = d.followUp(c)
 		case "AfgivetAf":
 			cs.GivenBy = enum(d, c, givenBys)
+		case "Vaerge":
+			cs.Guardian = d.guardian(c)
 		case "Indhentet":
 			cs.Obtained = d.obtained(c)
 		case "Tilbagekaldt":
@@ -712,17 +738,47 @@ func (d *decoder) followUp(el *etree.Element) *record.FollowUp {
 			} else {
 				d.unsure = append(d.unsure, "/consent/follow_up")
 			}
-		case "Kanal":
-			f.Channels = append(f.Channels, enum(d, c, channels))
-		case "Modtagerrolle":
-			f.Recipients = append(f.Recipients, enum(d, c, recipientRoles))
-		case "Formaal":
-			f.Purposes = append(f.Purposes, enum(d, c, purposes))
+		case "Tilladelse":
+			f.Grants = append(f.Grants, d.grant(c))
 		case "Udloeber":
 			f.ExpiresAt = d.dateTime(c)
 		}
 	})
 	return f
+}
+
+// grant decodes one Tilladelse. Its position in Grants is its position
+// among the Tilladelse elements, so that validation problems find it.
+func (d *decoder) grant(el *etree.Element) record.Grant {
+	var g record.Grant
+	d.seq(el, grantSlots, func(c *etree.Element) {
+		switch c.Tag {
+		case "Modtagerrolle":
+			g.Recipient = enum(d, c, recipientRoles)
+		case "Formaal":
+			g.Purposes = append(g.Purposes, enum(d, c, purposes))
+		case "Kanal":
+			g.Channels = append(g.Channels, enum(d, c, channels))
+		}
+	})
+	return g
+}
+
+func (d *decoder) guardian(el *etree.Element) *record.Guardian {
+	g := &record.Guardian{}
+	d.seq(el, guardianSlots, func(c *etree.Element) {
+		switch c.Tag {
+		case "Navn":
+			g.Name, _ = d.text(c)
+		case "Relation":
+			g.Relation = enum(d, c, guardianRelations)
+		case "Telefon":
+			g.Phone, _ = d.token(c)
+		case "Email":
+			g.Email, _ = d.token(c)
+		}
+	})
+	return g
 }
 
 func (d *decoder) obtained(el *etree.Element) *record.Obtained {
@@ -819,15 +875,15 @@ func (d *decoder) locate(base *etree.Element, table []fieldPath, p record.Proble
 	el := base
 	segs := strings.Split(src, "/")
 	for k, seg := range segs {
-		n := 0
-		if k == len(segs)-1 && index > 0 {
-			n = index
-		}
-		next := nthChild(el, seg, n)
+		next := nthChild(el, seg, max(index[k], 0))
 		if next == nil {
-			path := xmlsafe.Path(el) + "/" + strings.Join(segs[k:], "/")
-			if index >= 0 {
-				path += "[" + strconv.Itoa(index+1) + "]"
+			// The element is missing: name where it would be.
+			path := xmlsafe.Path(el)
+			for j := k; j < len(segs); j++ {
+				path += "/" + segs[j]
+				if index[j] >= 0 {
+					path += "[" + strconv.Itoa(index[j]+1) + "]"
+				}
 			}
 			return record.Problem{Pointer: adapters.Clip(path), Line: d.line(el), Rule: p.Rule, Message: p.Message}
 		}

@@ -12,6 +12,12 @@
 // last child. Element names and vocabulary codes are Danish in ASCII
 // (æ → ae, ø → oe, å → aa).
 //
+// Follow-up consent is a list of grants (Tilladelse), one per recipient
+// role with its purposes and channels; the guardian who consented for a
+// minor is Samtykke/Vaerge; a relative may name the affected person by CPR
+// number or name and birth date (Tilknytning/BeroertPerson) with the
+// kinship (Slaegtskab).
+//
 // The format carries every member of the common record, so the round trip
 // common → format → common is lossless; the only thing not carried as an
 // element is the record's schema member, which the namespace implies.

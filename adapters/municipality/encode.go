@@ -205,6 +205,15 @@ func (e *encoder) record(root *etree.Element, r *record.Record) {
 		x := el.CreateElement("Tilknytning")
 		writeCode(e, x, "Art", relations, rel.Type)
 		e.leaf(x, "PaaroerendeTil", rel.RelativeOf)
+		if a := rel.Affected; a != nil {
+			y := x.CreateElement("BeroertPerson")
+			e.leaf(y, "CPRNummer", a.CPR)
+			e.leaf(y, "Navn", a.Name)
+			if a.BirthDate != nil {
+				e.leaf(y, "Foedselsdato", a.BirthDate.String())
+			}
+		}
+		writeCode(e, x, "Slaegtskab", kinships, rel.Kinship)
 	}
 	if as := r.Assessment; as != nil {
 		x := el.CreateElement("Vurdering")
@@ -255,18 +264,23 @@ func (e *encoder) consent(parent *etree.Element, cs *record.Consent) {
 		e.require(f.Granted != nil, "consent.follow_up.granted")
 		y := x.CreateElement("TilOpfoelgning")
 		e.leaf(y, "Givet", strconv.FormatBool(f.IsGranted()))
-		for _, c := range f.Channels {
-			writeCode(e, y, "Kanal", channels, c)
+		if len(f.Grants) > maxGrants {
+			e.fail("consent.follow_up.grants: %d grants, the format holds at most %d (one per recipient role)", len(f.Grants), maxGrants)
 		}
-		for _, r := range f.Recipients {
-			writeCode(e, y, "Modtagerrolle", recipientRoles, r)
-		}
-		for _, p := range f.Purposes {
-			writeCode(e, y, "Formaal", purposes, p)
+		for i, g := range f.Grants {
+			e.grant(y, i, g)
 		}
 		e.time(y, "Udloeber", f.ExpiresAt)
 	}
 	writeCode(e, x, "AfgivetAf", givenBys, cs.GivenBy)
+	if g := cs.Guardian; g != nil {
+		e.require(g.Name != "" && g.Relation != "", "consent.guardian.name and relation")
+		y := x.CreateElement("Vaerge")
+		e.leaf(y, "Navn", g.Name)
+		writeCode(e, y, "Relation", guardianRelations, g.Relation)
+		e.leaf(y, "Telefon", g.Phone)
+		e.leaf(y, "Email", g.Email)
+	}
 	if o := cs.Obtained; o != nil {
 		e.require(o.By != nil && o.By.Authority != "" && o.By.Role != "" && o.At != nil && o.Method != "",
 			"consent.obtained.by (authority, role), at and method")
@@ -282,6 +296,22 @@ func (e *encoder) consent(parent *etree.Element, cs *record.Consent) {
 		e.leaf(y, "Dokumentationsreference", o.EvidenceRef)
 	}
 	e.time(x, "Tilbagekaldt", cs.WithdrawnAt)
+}
+
+// grant writes the i-th follow-up grant as a Tilladelse.
+func (e *encoder) grant(parent *etree.Element, i int, g record.Grant) {
+	name := fmt.Sprintf("consent.follow_up.grants[%d]", i)
+	e.require(g.Recipient != "", name+".recipient")
+	e.require(len(g.Purposes) > 0 && len(g.Purposes) <= maxPurposes, fmt.Sprintf("%s.purposes (1 to %d)", name, maxPurposes))
+	e.require(len(g.Channels) > 0 && len(g.Channels) <= maxChannels, fmt.Sprintf("%s.channels (1 to %d)", name, maxChannels))
+	x := parent.CreateElement("Tilladelse")
+	writeCode(e, x, "Modtagerrolle", recipientRoles, g.Recipient)
+	for _, p := range g.Purposes {
+		writeCode(e, x, "Formaal", purposes, p)
+	}
+	for _, c := range g.Channels {
+		writeCode(e, x, "Kanal", channels, c)
+	}
 }
 
 func (e *encoder) withdrawal(root *etree.Element, w *record.Withdrawal) {

@@ -180,8 +180,8 @@ func TestProblemLines(t *testing.T) {
 		{"unknown-element.xml", 42},
 		{"phone-not-e164.xml", 34},
 		{"malformed-unclosed-element.xml", 42},
-		{"follow-up-without-channels.xml", 52},
-		{"list-with-one-invalid-person.xml", 90},
+		{"grant-without-channels.xml", 54},
+		{"list-with-one-invalid-person.xml", 92},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			m, err := a.Decode(readFile(t, filepath.Join(invalidDir, tc.file)))

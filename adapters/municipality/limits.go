@@ -9,18 +9,30 @@ const (
 	// EPC registers a few hundred people at the largest incidents, and the
 	// gateway itself sends one record per message.
 	MaxRegistrations = 500
-	// MaxDocumentBytes is the largest document Decode reads: a full
-	// registration is about 3 KiB indented, so 500 of them fit with room
-	// for long notes; a sender with more splits the list.
+	// MaxDocumentBytes is the largest document Decode reads: the fullest
+	// registration (a grant to every recipient role) is about 5 KiB
+	// indented, a usual one 2 to 3 KiB, so 500 of them fit with room for
+	// notes; a sender with more splits the list.
 	MaxDocumentBytes = 4 << 20
 	// maxDepth is the deepest nesting the schema allows (6 levels):
-	// KommuneMeddelelse/Registrering/Samtykke/Indhentet/Af/Myndighed and
+	// KommuneMeddelelse/Registrering/Samtykke/Indhentet/Af/Myndighed,
+	// KommuneMeddelelse/Registrering/Samtykke/TilOpfoelgning/Tilladelse/Kanal and
 	// KommuneMeddelelse/ds:Signature/SignedInfo/Reference/Transforms/Transform.
 	maxDepth = 6
+	// maxGrants is the most Tilladelse elements of one TilOpfoelgning: one
+	// per recipient role.
+	maxGrants = 5
+	// maxPurposes is the most Formaal elements of one Tilladelse: each
+	// purpose once.
+	maxPurposes = 5
+	// maxChannels is the most Kanal elements of one Tilladelse: each
+	// channel once.
+	maxChannels = 3
 	// maxRegistrationElements is the most elements one Registrering can hold
 	// under the schema, itself included (every optional element present,
-	// every channel, recipient role and purpose listed once).
-	maxRegistrationElements = 62
+	// a grant to every recipient role, each listing every purpose and
+	// channel once).
+	maxRegistrationElements = 111
 	// maxHeaderElements is the most elements of Hoved, itself included.
 	maxHeaderElements = 10
 	// maxSignatureElements is the most elements of a ds:Signature under our

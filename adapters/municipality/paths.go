@@ -52,6 +52,11 @@ var recordPaths = []fieldPath{
 	{"/relation", "Tilknytning"},
 	{"/relation/type", "Tilknytning/Art"},
 	{"/relation/relative_of", "Tilknytning/PaaroerendeTil"},
+	{"/relation/affected", "Tilknytning/BeroertPerson"},
+	{"/relation/affected/cpr", "Tilknytning/BeroertPerson/CPRNummer"},
+	{"/relation/affected/name", "Tilknytning/BeroertPerson/Navn"},
+	{"/relation/affected/birth_date", "Tilknytning/BeroertPerson/Foedselsdato"},
+	{"/relation/kinship", "Tilknytning/Slaegtskab"},
 	{"/assessment", "Vurdering"},
 	{"/assessment/follow_up_priority", "Vurdering/Opfoelgningsprioritet"},
 	{"/assessment/notes", "Vurdering/Notat"},
@@ -59,11 +64,17 @@ var recordPaths = []fieldPath{
 	{"/consent/registration", "Samtykke/TilRegistrering"},
 	{"/consent/follow_up", "Samtykke/TilOpfoelgning"},
 	{"/consent/follow_up/granted", "Samtykke/TilOpfoelgning/Givet"},
-	{"/consent/follow_up/channels", "Samtykke/TilOpfoelgning/Kanal"},
-	{"/consent/follow_up/recipients", "Samtykke/TilOpfoelgning/Modtagerrolle"},
-	{"/consent/follow_up/purposes", "Samtykke/TilOpfoelgning/Formaal"},
+	{"/consent/follow_up/grants", "Samtykke/TilOpfoelgning/Tilladelse"},
+	{"/consent/follow_up/grants/*/recipient", "Samtykke/TilOpfoelgning/Tilladelse/Modtagerrolle"},
+	{"/consent/follow_up/grants/*/purposes", "Samtykke/TilOpfoelgning/Tilladelse/Formaal"},
+	{"/consent/follow_up/grants/*/channels", "Samtykke/TilOpfoelgning/Tilladelse/Kanal"},
 	{"/consent/follow_up/expires_at", "Samtykke/TilOpfoelgning/Udloeber"},
 	{"/consent/given_by", "Samtykke/AfgivetAf"},
+	{"/consent/guardian", "Samtykke/Vaerge"},
+	{"/consent/guardian/name", "Samtykke/Vaerge/Navn"},
+	{"/consent/guardian/relation", "Samtykke/Vaerge/Relation"},
+	{"/consent/guardian/phone", "Samtykke/Vaerge/Telefon"},
+	{"/consent/guardian/email", "Samtykke/Vaerge/Email"},
 	{"/consent/obtained", "Samtykke/Indhentet"},
 	{"/consent/obtained/by", "Samtykke/Indhentet/Af"},
 	{"/consent/obtained/by/authority", "Samtykke/Indhentet/Af/Myndighed"},
@@ -85,24 +96,55 @@ var withdrawalPaths = []fieldPath{
 }
 
 // sourceOf maps a JSON Pointer of the common record to the relative element
-// path that carries it. A trailing array index is returned separately
-// ("/consent/follow_up/channels/1" gives "Samtykke/TilOpfoelgning/Kanal"
-// and 1); index is -1 without one. ok is false when no element carries the
-// pointer.
-func sourceOf(table []fieldPath, pointer string) (src string, index int, ok bool) {
-	if s, found := lookup(table, pointer); found && s != "" {
-		return s, -1, true
+// path that carries it, and for each element of that path the position
+// (0-based) an array index of the pointer gives it, or -1.
+// "/consent/follow_up/grants/1/purposes/0" is found in the table as
+// "/consent/follow_up/grants/*/purposes" and gives
+// "Samtykke/TilOpfoelgning/Tilladelse/Formaal" with positions
+// [-1 -1 1 0]: the second Tilladelse, its first Formaal. ok is false when
+// no element carries the pointer.
+func sourceOf(table []fieldPath, pointer string) (src string, index []int, ok bool) {
+	if !strings.HasPrefix(pointer, "/") {
+		return "", nil, false
 	}
-	if i := strings.LastIndexByte(pointer, '/'); i >= 0 {
-		if n, err := strconv.Atoi(pointer[i+1:]); err == nil && n >= 0 {
-			if s, found := lookup(table, pointer[:i]); found && s != "" {
-				return s, n, true
-			}
+	segs := strings.Split(pointer[1:], "/")
+	type at struct{ seg, n int }
+	var found []at
+	key := ""
+	trailing := false
+	for k, seg := range segs {
+		n, err := strconv.Atoi(seg)
+		if err != nil || n < 0 || seg != strconv.Itoa(n) {
+			key += "/" + seg
+			continue
+		}
+		// An array index: the array's element is the last of its source.
+		s, ok := lookup(table, key)
+		if !ok || s == "" {
+			return "", nil, false
+		}
+		found = append(found, at{strings.Count(s, "/"), n})
+		key += "/*"
+		trailing = k == len(segs)-1
+	}
+	s, ok := lookup(table, key)
+	if (!ok || s == "") && trailing {
+		s, ok = lookup(table, strings.TrimSuffix(key, "/*"))
+	}
+	if !ok || s == "" {
+		return "", nil, false
+	}
+	index = make([]int, strings.Count(s, "/")+1)
+	for i := range index {
+		index[i] = -1
+	}
+	for _, f := range found {
+		if f.seg < len(index) {
+			index[f.seg] = f.n
 		}
 	}
-	return "", -1, false
+	return s, index, true
 }
-
 func lookup(table []fieldPath, common string) (string, bool) {
 	for _, fp := range table {
 		if fp.common == common {
