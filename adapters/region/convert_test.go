@@ -16,6 +16,23 @@ func single(members string) []byte {
 
 const minimalConsent = `"samtykke":{"registrering":"givet","givetAf":"selv","indhentet":{"tidspunkt":"2026-06-14T23:05:00+02:00","myndighed":"region:1084","rolle":"kop","metode":"digitalt"}}`
 
+// guardianConsent is a consent given by a guardian, with extra members of
+// the guardian (JSON text, may be empty).
+func guardianConsent(extra string) string {
+	if extra != "" {
+		extra = "," + extra
+	}
+	return `"samtykke":{"registrering":"givet","givetAf":"vaerge","vaerge":{"navn":"Line Holm","tilknytning":"foraelder"` + extra +
+		`},"indhentet":{"tidspunkt":"2026-06-14T23:05:00+02:00","myndighed":"region:1084","rolle":"kop","metode":"digitalt"}}`
+}
+
+// grantConsent is a consent with follow-up granted by the given
+// tilladelser (JSON text of the array's items).
+func grantConsent(grants string) string {
+	return `"samtykke":{"registrering":"givet","opfoelgning":{"givet":true,"tilladelser":[` + grants + `]},"givetAf":"selv",` +
+		`"indhentet":{"tidspunkt":"2026-06-14T23:05:00+02:00","myndighed":"region:1084","rolle":"kop","metode":"digitalt"}}`
+}
+
 // TestConversions checks each documented conversion of a regional quirk.
 func TestConversions(t *testing.T) {
 	a := newAdapter(t)
@@ -48,6 +65,16 @@ func TestConversions(t *testing.T) {
 			func(t *testing.T, m *adapters.Message) {
 				eq(t, m.Items[0].Record.Incident.OccurredAt.UTC().Format(time.RFC3339Nano), "2026-06-14T19:40:00.125Z")
 			}},
+		{"guardian phone in pairs", `"haendelse":{"id":"X1"},` + guardianConsent(`"telefon":"40 12 77 35"`),
+			func(t *testing.T, m *adapters.Message) {
+				eq(t, m.Items[0].Record.Consent.Guardian.Phone, "+4540127735")
+			}},
+		{"guardian phone of 8 digits", `"haendelse":{"id":"X1"},` + guardianConsent(`"telefon":"40127735"`),
+			func(t *testing.T, m *adapters.Message) {
+				eq(t, m.Items[0].Record.Consent.Guardian.Phone, "+4540127735")
+			}},
+		{"affected CPR with hyphen", `"haendelse":{"id":"X1"},"relation":{"type":"paaroerende","beroertPerson":{"cprNummer":"030956-1459"},"tilknytning":"partner"},` + minimalConsent,
+			func(t *testing.T, m *adapters.Message) { eq(t, m.Items[0].Record.Relation.Affected.CPR, "0309561459") }},
 		{"phone in E.164", `"haendelse":{"id":"X1"},"person":{"telefon":"+4612345678"},` + minimalConsent,
 			func(t *testing.T, m *adapters.Message) { eq(t, m.Items[0].Record.Person.Phone, "+4612345678") }},
 	}
@@ -66,7 +93,7 @@ func TestConversions(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, quirk := range []string{`070786-1234`, `"kommunekode":101`, `"kommunekode":"101"`, `:411`, `"12345678"`, `"12 34 56 78"`, `:1081`} {
+			for _, quirk := range []string{`070786-1234`, `030956-1459`, `"kommunekode":101`, `"kommunekode":"101"`, `:411`, `"12345678"`, `"12 34 56 78"`, `"40 12 77 35"`, `"40127735"`, `:1081`} {
 				if strings.Contains(string(out), quirk) {
 					t.Errorf("Encode wrote the regional form %s: %s", quirk, out)
 				}
@@ -99,6 +126,16 @@ func TestConversionRefusals(t *testing.T) {
 		{"year 1899", `"haendelse":{"id":"X1","tidspunkt":"1899-12-31T23:59:59Z"},` + minimalConsent, "/registrering/haendelse/tidspunkt", "json.value"},
 		{"offset without colon", `"haendelse":{"id":"X1","tidspunkt":"2026-06-14T21:40:00+0200"},` + minimalConsent, "/registrering/haendelse/tidspunkt", "json.value"},
 		{"time as number", `"haendelse":{"id":"X1","tidspunkt":20260614},` + minimalConsent, "/registrering/haendelse/tidspunkt", "json.value"},
+		{"guardian phone of 9 digits", `"haendelse":{"id":"X1"},` + guardianConsent(`"telefon":"401277351"`), "/registrering/samtykke/vaerge/telefon", "schema.pattern"},
+		{"affected CPR hyphen elsewhere", `"haendelse":{"id":"X1"},"relation":{"type":"paaroerende","beroertPerson":{"cprNummer":"03095-61459"}},` + minimalConsent, "/registrering/relation/beroertPerson/cprNummer", "schema.pattern"},
+		{"unknown kinship", `"haendelse":{"id":"X1"},"relation":{"type":"paaroerende","tilknytning":"fætter"},` + minimalConsent, "/registrering/relation/tilknytning", "schema.enum"},
+		{"unknown guardian relation", `"haendelse":{"id":"X1"},` + strings.Replace(guardianConsent(""), `"foraelder"`, `"parent"`, 1), "/registrering/samtykke/vaerge/tilknytning", "schema.enum"},
+		{"unknown recipient in a grant", `"haendelse":{"id":"X1"},` + grantConsent(`{"modtager":"nabo","formaal":["psykosocial_opfoelgning"],"kanaler":["telefon"]}`), "/registrering/samtykke/opfoelgning/tilladelser/0/modtager", "schema.enum"},
+		{"unknown purpose in the second grant", `"haendelse":{"id":"X1"},` + grantConsent(`{"modtager":"bopaelskommune","formaal":["psykosocial_opfoelgning"],"kanaler":["telefon"]},{"modtager":"bopaelsregion","formaal":["psykosocial_opfoelgning","terapi"],"kanaler":["telefon"]}`), "/registrering/samtykke/opfoelgning/tilladelser/1/formaal/1", "schema.enum"},
+		{"purpose twice in a grant", `"haendelse":{"id":"X1"},` + grantConsent(`{"modtager":"bopaelskommune","formaal":["psykosocial_opfoelgning","psykosocial_opfoelgning"],"kanaler":["telefon"]}`), "/registrering/samtykke/opfoelgning/tilladelser/0/formaal", "schema.unique_items"},
+		{"grant without modtager", `"haendelse":{"id":"X1"},` + grantConsent(`{"formaal":["psykosocial_opfoelgning"],"kanaler":["telefon"]}`), "/registrering/samtykke/opfoelgning/tilladelser/0/modtager", "schema.required"},
+		{"empty grant list", `"haendelse":{"id":"X1"},` + grantConsent(``), "/registrering/samtykke/opfoelgning/tilladelser", "json.empty"},
+		{"vaerge without givetAf vaerge", `"haendelse":{"id":"X1"},` + strings.Replace(guardianConsent(""), `"givetAf":"vaerge"`, `"givetAf":"selv"`, 1), "/registrering/samtykke/vaerge", "schema.forbidden"},
 		{"phone with letters", `"haendelse":{"id":"X1"},"person":{"telefon":"1234567a"},` + minimalConsent, "/registrering/person/telefon", "schema.pattern"},
 	}
 	for _, tt := range tests {

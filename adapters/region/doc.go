@@ -28,60 +28,76 @@
 // Every member of the common record has a regional member, one to one (JSON
 // Pointers relative to the record; MappingTable returns the same rows):
 //
-//	regional member                              common member                      conversion
+//	regional member                              common member                        conversion
 //	/registreringsId                             /record_id
 //	/version                                     /version
 //	/haendelse                                   /incident
 //	/haendelse/id                                /incident/id
 //	/haendelse/titel                             /incident/title
-//	/haendelse/type                              /incident/kind                     vocabulary
-//	/haendelse/tidspunkt                         /incident/occurred_at              time
-//	/haendelse/kommunekode                       /incident/municipality_code        municipality code
-//	/haendelse/regionskode                       /incident/region_code              region code
-//	/haendelse/sted                              /incident/site                     vocabulary
+//	/haendelse/type                              /incident/kind                       vocabulary
+//	/haendelse/tidspunkt                         /incident/occurred_at                time
+//	/haendelse/kommunekode                       /incident/municipality_code          municipality code
+//	/haendelse/regionskode                       /incident/region_code                region code
+//	/haendelse/sted                              /incident/site                       vocabulary
 //	/registreret                                 /registered
-//	/registreret/tidspunkt                       /registered/at                     time
+//	/registreret/tidspunkt                       /registered/at                       time
 //	/registreret/myndighed                       /registered/by_authority
-//	/registreret/rolle                           /registered/by_role                vocabulary
+//	/registreret/rolle                           /registered/by_role                  vocabulary
 //	/person                                      /person
-//	/person/cprNummer                            /person/cpr                        CPR number
+//	/person/cprNummer                            /person/cpr                          CPR number
 //	/person/ecprNummer                           /person/ecpr
 //	/person/navn                                 /person/name
 //	/person/foedselsdato                         /person/birth_date
-//	/person/telefon                              /person/phone                      phone number
+//	/person/telefon                              /person/phone                        phone number
 //	/person/email                                /person/email
 //	/person/adresse                              /person/address
 //	/person/adresse/adresselinje                 /person/address/street
 //	/person/adresse/postnummer                   /person/address/postal_code
 //	/person/adresse/postdistrikt                 /person/address/city
 //	/person/adresse/landekode                    /person/address/country
-//	/person/adresse/kommunekode                  /person/address/municipality_code  municipality code
-//	/person/adressebeskyttelse                   /person/address_protected          false is left out
+//	/person/adresse/kommunekode                  /person/address/municipality_code    municipality code
+//	/person/adressebeskyttelse                   /person/address_protected            false is left out
 //	/person/sprog                                /person/language
-//	/person/tolkebehov                           /person/interpreter_needed         false is left out
+//	/person/tolkebehov                           /person/interpreter_needed           false is left out
 //	/relation                                    /relation
-//	/relation/type                               /relation/type                     vocabulary
+//	/relation/type                               /relation/type                       vocabulary
 //	/relation/paaroerendeTil                     /relation/relative_of
+//	/relation/beroertPerson                      /relation/affected
+//	/relation/beroertPerson/cprNummer            /relation/affected/cpr               CPR number
+//	/relation/beroertPerson/navn                 /relation/affected/name
+//	/relation/beroertPerson/foedselsdato         /relation/affected/birth_date
+//	/relation/tilknytning                        /relation/kinship                    vocabulary
 //	/vurdering                                   /assessment
-//	/vurdering/opfoelgningsprioritet             /assessment/follow_up_priority     vocabulary
+//	/vurdering/opfoelgningsprioritet             /assessment/follow_up_priority       vocabulary
 //	/vurdering/notat                             /assessment/notes
 //	/samtykke                                    /consent
-//	/samtykke/registrering                       /consent/registration              vocabulary
+//	/samtykke/registrering                       /consent/registration                vocabulary
 //	/samtykke/opfoelgning                        /consent/follow_up
 //	/samtykke/opfoelgning/givet                  /consent/follow_up/granted
-//	/samtykke/opfoelgning/kanaler                /consent/follow_up/channels        vocabulary
-//	/samtykke/opfoelgning/modtagere              /consent/follow_up/recipients      vocabulary
-//	/samtykke/opfoelgning/formaal                /consent/follow_up/purposes        vocabulary
-//	/samtykke/opfoelgning/udloeber               /consent/follow_up/expires_at      time
-//	/samtykke/givetAf                            /consent/given_by                  vocabulary
+//	/samtykke/opfoelgning/tilladelser            /consent/follow_up/grants            one per recipient role
+//	/samtykke/opfoelgning/tilladelser/modtager   /consent/follow_up/grants/recipient  vocabulary
+//	/samtykke/opfoelgning/tilladelser/formaal    /consent/follow_up/grants/purposes   vocabulary
+//	/samtykke/opfoelgning/tilladelser/kanaler    /consent/follow_up/grants/channels   vocabulary
+//	/samtykke/opfoelgning/udloeber               /consent/follow_up/expires_at        time
+//	/samtykke/givetAf                            /consent/given_by                    vocabulary
+//	/samtykke/vaerge                             /consent/guardian
+//	/samtykke/vaerge/navn                        /consent/guardian/name
+//	/samtykke/vaerge/tilknytning                 /consent/guardian/relation           vocabulary
+//	/samtykke/vaerge/telefon                     /consent/guardian/phone              phone number
+//	/samtykke/vaerge/email                       /consent/guardian/email
 //	/samtykke/indhentet                          /consent/obtained
-//	/samtykke/indhentet/myndighed                /consent/obtained/by               with rolle: obtained.by is flattened
+//	/samtykke/indhentet/myndighed                /consent/obtained/by                 with rolle: obtained.by is flattened
 //	/samtykke/indhentet/myndighed                /consent/obtained/by/authority
-//	/samtykke/indhentet/rolle                    /consent/obtained/by/role          vocabulary
-//	/samtykke/indhentet/tidspunkt                /consent/obtained/at               time
-//	/samtykke/indhentet/metode                   /consent/obtained/method           vocabulary
+//	/samtykke/indhentet/rolle                    /consent/obtained/by/role            vocabulary
+//	/samtykke/indhentet/tidspunkt                /consent/obtained/at                 time
+//	/samtykke/indhentet/metode                   /consent/obtained/method             vocabulary
 //	/samtykke/indhentet/dokumentationsreference  /consent/obtained/evidence_ref
-//	/samtykke/tilbagekaldtTidspunkt              /consent/withdrawn_at              time
+//	/samtykke/tilbagekaldtTidspunkt              /consent/withdrawn_at                time
+//
+// Rows under tilladelser are the members of each item of the array: the
+// pointer of a problem keeps the index
+// (/samtykke/opfoelgning/tilladelser/1/kanaler/0 is
+// /consent/follow_up/grants/1/channels/0).
 //
 // The common /schema is implied by meddelelsestype (Decode sets
 // registration/v1). The common /consent/obtained/by is flattened into
@@ -95,6 +111,12 @@
 //	/aarsag           /reason        vocabulary
 //	/tidspunkt        /withdrawn_at  time
 //	/haendelsesId     /incident_id
+//
+// What the gateway sends a recipient is a minimised view of the common
+// record, and Encode writes it as it is: a consent block with only the
+// recipient's own tilladelse (no opfoelgning at all for the police), a
+// vaerge without telefon or email where they are not disclosed, and a
+// relation without beroertPerson (which never leaves the gateway).
 //
 // Lost: nothing. Every member of the common record and of the withdrawal
 // notice is carried, and a test maps every common example record to this
@@ -114,16 +136,21 @@
 //	rolle                kop kop, kriseteam crisis_team, politi police, andet other
 //	relation/type        beroert affected, paaroerende relative, vidne witness,
 //	                     personale staff, tilskuer bystander
+//	relation/tilknytning foraelder parent, barn child, partner partner, soeskende sibling,
+//	                     andet other
 //	opfoelgningsprioritet  akut acute, dage days, uger weeks, ingen none
 //	samtykke/registrering  givet granted, afvist refused, ikke_indhentet not_obtained
 //	kanaler              telefon phone, email email, digital_post digital_post
-//	modtagere            bopaelskommune residence_municipality, bopaelsregion residence_region,
+//	modtager             bopaelskommune residence_municipality, bopaelsregion residence_region,
 //	                     haendelseskommune incident_municipality, haendelsesregion
 //	                     incident_region, politikreds police_district
 //	formaal              psykosocial_opfoelgning psychosocial_follow_up,
 //	                     akut_psykosocial_stoette acute_psychosocial_support,
-//	                     identifikation_af_beroerte identification_of_affected
+//	                     identifikation_af_beroerte identification_of_affected,
+//	                     information_om_stoettetilbud support_information,
+//	                     psykiatrisk_opfoelgning psychiatric_follow_up
 //	givetAf              selv self, vaerge guardian, repraesentant representative
+//	vaerge/tilknytning   foraelder parent, myndighedsindehaver custodian, andet other
 //	metode               mundtligt_dokumenteret verbal_documented,
 //	                     underskrevet_blanket signed_form, digitalt digital
 //	aarsag               samtykke_tilbagekaldt consent_withdrawn, fejlregistrering
@@ -139,15 +166,16 @@
 // canonical form of the common record; Encode always writes the canonical
 // form, which Decode accepts too:
 //
-//   - CPR number: "070786-1234" (hyphen after the birth date) becomes
-//     "0707861234". A hyphen anywhere else is refused.
+//   - CPR number (person and beroertPerson): "070786-1234" (hyphen after
+//     the birth date) becomes "0707861234". A hyphen anywhere else is
+//     refused.
 //   - Municipality code (kommunekode, incident and residence): a JSON number
 //     (101) or a string of one to four digits ("101") is zero-padded to
 //     four digits ("0101"); Encode writes the 4-digit string. A negative,
 //     fractional or exponent number, or any other JSON type, is refused.
 //   - Region code (regionskode): a JSON number (1084) becomes the string
 //     "1084"; Encode writes the string.
-//   - Phone: 8 digits ("12345678") or four pairs separated by single spaces
+//   - Phone (person and vaerge): 8 digits ("12345678") or four pairs separated by single spaces
 //     ("12 34 56 78") is a Danish number and becomes "+4512345678"; anything
 //     else must be E.164 already. Encode writes E.164.
 //   - Times: RFC 3339 with an offset and every field in full

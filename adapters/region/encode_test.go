@@ -108,7 +108,26 @@ func TestEncodeRefuses(t *testing.T) {
 		{"unknown channel", func() *adapters.Message {
 			r := valid()
 			g := true
-			r.Consent.FollowUp = &record.FollowUp{Granted: &g, Channels: []record.Channel{"sms"}}
+			r.Consent.FollowUp = &record.FollowUp{Granted: &g, Grants: []record.Grant{{Recipient: record.RecipientResidenceMunicipality,
+				Purposes: []record.Purpose{record.PurposeFollowUp}, Channels: []record.Channel{"sms"}}}}
+			return &adapters.Message{Kind: adapters.KindRegistration, Items: []adapters.Item{{Record: r}}}
+		}(), region.ErrNoCode},
+		{"unknown recipient", func() *adapters.Message {
+			r := valid()
+			g := true
+			r.Consent.FollowUp = &record.FollowUp{Granted: &g, Grants: []record.Grant{{Recipient: "neighbour",
+				Purposes: []record.Purpose{record.PurposeFollowUp}, Channels: []record.Channel{record.ChannelEmail}}}}
+			return &adapters.Message{Kind: adapters.KindRegistration, Items: []adapters.Item{{Record: r}}}
+		}(), region.ErrNoCode},
+		{"unknown kinship", func() *adapters.Message {
+			r := valid()
+			r.Relation = &record.Relation{Type: record.RelationRelative, Kinship: "cousin"}
+			return &adapters.Message{Kind: adapters.KindRegistration, Items: []adapters.Item{{Record: r}}}
+		}(), region.ErrNoCode},
+		{"unknown guardian relation", func() *adapters.Message {
+			r := valid()
+			r.Consent.GivenBy = record.GivenByGuardian
+			r.Consent.Guardian = &record.Guardian{Name: "Anna Holm", Relation: "aunt"}
 			return &adapters.Message{Kind: adapters.KindRegistration, Items: []adapters.Item{{Record: r}}}
 		}(), region.ErrNoCode},
 		{"unknown reason", &adapters.Message{Kind: adapters.KindWithdrawal,
@@ -278,3 +297,4 @@ func TestLongNamesAreNotEchoed(t *testing.T) {
 		})
 	}
 }
+

@@ -89,8 +89,17 @@ type wireAddress struct {
 }
 
 type wireRelation struct {
-	Type       string `json:"type,omitempty"`
-	RelativeOf string `json:"paaroerendeTil,omitempty"`
+	Type       string        `json:"type,omitempty"`
+	RelativeOf string        `json:"paaroerendeTil,omitempty"`
+	Affected   *wireAffected `json:"beroertPerson,omitempty"`
+	Kinship    string        `json:"tilknytning,omitempty"`
+}
+
+// wireAffected names the affected person of a relative ("beroertPerson").
+type wireAffected struct {
+	CPR       string       `json:"cprNummer,omitempty"`
+	Name      string       `json:"navn,omitempty"`
+	BirthDate *record.Date `json:"foedselsdato,omitempty"`
 }
 
 type wireAssessment struct {
@@ -102,17 +111,31 @@ type wireConsent struct {
 	Registration string        `json:"registrering,omitempty"`
 	FollowUp     *wireFollowUp `json:"opfoelgning,omitempty"`
 	GivenBy      string        `json:"givetAf,omitempty"`
+	Guardian     *wireGuardian `json:"vaerge,omitempty"`
 	Obtained     *wireObtained `json:"indhentet,omitempty"`
 	WithdrawnAt  *stamp        `json:"tilbagekaldtTidspunkt,omitempty"`
 }
 
 type wireFollowUp struct {
 	// Granted is a pointer so that Decode can tell a missing "givet" from false.
-	Granted    *bool    `json:"givet,omitempty"`
-	Channels   []string `json:"kanaler,omitempty"`
-	Recipients []string `json:"modtagere,omitempty"`
-	Purposes   []string `json:"formaal,omitempty"`
-	ExpiresAt  *stamp   `json:"udloeber,omitempty"`
+	Granted   *bool       `json:"givet,omitempty"`
+	Grants    []wireGrant `json:"tilladelser,omitempty"`
+	ExpiresAt *stamp      `json:"udloeber,omitempty"`
+}
+
+// wireGrant is the consent given to one recipient role ("tilladelse").
+type wireGrant struct {
+	Recipient string   `json:"modtager,omitempty"`
+	Purposes  []string `json:"formaal,omitempty"`
+	Channels  []string `json:"kanaler,omitempty"`
+}
+
+// wireGuardian is the guardian who consented for a minor ("vaerge").
+type wireGuardian struct {
+	Name     string `json:"navn,omitempty"`
+	Relation string `json:"tilknytning,omitempty"`
+	Phone    string `json:"telefon,omitempty"`
+	Email    string `json:"email,omitempty"`
 }
 
 type wireObtained struct {

@@ -15,10 +15,12 @@ const (
 	// 2 KiB, and free text (notes) is at most 4,000 characters.
 	MaxRecordBytes = 64 << 10
 	// maxRecordDepth is the deepest nesting inside a record:
-	// record → samtykke → opfoelgning → kanaler is 4 levels.
-	maxRecordDepth = 6
-	// maxRecordArray is the longest array inside a record: the longest
-	// vocabulary (modtagere) has 5 values.
+	// record → samtykke → opfoelgning → tilladelser → a grant → kanaler
+	// is 6 levels.
+	maxRecordDepth = 8
+	// maxRecordArray is the longest array inside a record: one grant per
+	// recipient role (tilladelser) is at most 5, and the longest list of
+	// codes (formaal) has 5 values.
 	maxRecordArray = 16
 	// maxProblems is the most problems reported for one record or for the
 	// top level: enough to fix a document, and a bound on a hostile one

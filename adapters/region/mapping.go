@@ -160,6 +160,10 @@ func (m *mapper) toRecord(w *wireRecord) *record.Record {
 		r.Relation = &record.Relation{
 			Type:       term(m, relations, "/relation/type", rel.Type),
 			RelativeOf: rel.RelativeOf,
+			Kinship:    term(m, kinships, "/relation/tilknytning", rel.Kinship),
+		}
+		if a := rel.Affected; a != nil {
+			r.Relation.Affected = &record.AffectedPerson{CPR: cpr(a.CPR), Name: a.Name, BirthDate: a.BirthDate}
 		}
 	}
 	if a := w.Assessment; a != nil {
@@ -181,15 +185,26 @@ func (m *mapper) consent(c *wireConsent) *record.Consent {
 		WithdrawnAt:  fromStamp(c.WithdrawnAt),
 	}
 	if f := c.FollowUp; f != nil {
-		out.FollowUp = &record.FollowUp{
-			Channels:   terms(m, channels, "/samtykke/opfoelgning/kanaler", f.Channels),
-			Recipients: terms(m, recipients, "/samtykke/opfoelgning/modtagere", f.Recipients),
-			Purposes:   terms(m, purposes, "/samtykke/opfoelgning/formaal", f.Purposes),
-			ExpiresAt:  fromStamp(f.ExpiresAt),
-		}
+		out.FollowUp = &record.FollowUp{ExpiresAt: fromStamp(f.ExpiresAt)}
 		if f.Granted != nil {
 			g := *f.Granted
 			out.FollowUp.Granted = &g
+		}
+		for i, g := range f.Grants {
+			ptr := "/samtykke/opfoelgning/tilladelser/" + strconv.Itoa(i)
+			out.FollowUp.Grants = append(out.FollowUp.Grants, record.Grant{
+				Recipient: term(m, recipients, ptr+"/modtager", g.Recipient),
+				Purposes:  terms(m, purposes, ptr+"/formaal", g.Purposes),
+				Channels:  terms(m, channels, ptr+"/kanaler", g.Channels),
+			})
+		}
+	}
+	if g := c.Guardian; g != nil {
+		out.Guardian = &record.Guardian{
+			Name:     g.Name,
+			Relation: term(m, guardianRelations, "/samtykke/vaerge/tilknytning", g.Relation),
+			Phone:    phone(g.Phone),
+			Email:    g.Email,
 		}
 	}
 	if o := c.Obtained; o != nil {
@@ -281,6 +296,10 @@ func fromRecord(r *record.Record) (*wireRecord, error) {
 		w.Relation = &wireRelation{
 			Type:       danish(&e, relations, "/relation/type", rel.Type),
 			RelativeOf: rel.RelativeOf,
+			Kinship:    danish(&e, kinships, "/relation/kinship", rel.Kinship),
+		}
+		if a := rel.Affected; a != nil {
+			w.Relation.Affected = &wireAffected{CPR: a.CPR, Name: a.Name, BirthDate: a.BirthDate}
 		}
 	}
 	if a := r.Assessment; a != nil {
@@ -301,12 +320,22 @@ func fromRecord(r *record.Record) (*wireRecord, error) {
 				g := *f.Granted
 				granted = &g
 			}
-			wc.FollowUp = &wireFollowUp{
-				Granted:    granted,
-				Channels:   danishList(&e, channels, "/consent/follow_up/channels", f.Channels),
-				Recipients: danishList(&e, recipients, "/consent/follow_up/recipients", f.Recipients),
-				Purposes:   danishList(&e, purposes, "/consent/follow_up/purposes", f.Purposes),
-				ExpiresAt:  toStamp(f.ExpiresAt),
+			wc.FollowUp = &wireFollowUp{Granted: granted, ExpiresAt: toStamp(f.ExpiresAt)}
+			for i, g := range f.Grants {
+				ptr := "/consent/follow_up/grants/" + strconv.Itoa(i)
+				wc.FollowUp.Grants = append(wc.FollowUp.Grants, wireGrant{
+					Recipient: danish(&e, recipients, ptr+"/recipient", g.Recipient),
+					Purposes:  danishList(&e, purposes, ptr+"/purposes", g.Purposes),
+					Channels:  danishList(&e, channels, ptr+"/channels", g.Channels),
+				})
+			}
+		}
+		if g := c.Guardian; g != nil {
+			wc.Guardian = &wireGuardian{
+				Name:     g.Name,
+				Relation: danish(&e, guardianRelations, "/consent/guardian/relation", g.Relation),
+				Phone:    g.Phone,
+				Email:    g.Email,
 			}
 		}
 		if o := c.Obtained; o != nil {

@@ -51,6 +51,11 @@ var recordPaths = []fieldPath{
 	{"/relation", "/relation"},
 	{"/relation/type", "/relation/type"},
 	{"/relation/relative_of", "/relation/paaroerendeTil"},
+	{"/relation/affected", "/relation/beroertPerson"},
+	{"/relation/affected/cpr", "/relation/beroertPerson/cprNummer"},
+	{"/relation/affected/name", "/relation/beroertPerson/navn"},
+	{"/relation/affected/birth_date", "/relation/beroertPerson/foedselsdato"},
+	{"/relation/kinship", "/relation/tilknytning"},
 	{"/assessment", "/vurdering"},
 	{"/assessment/follow_up_priority", "/vurdering/opfoelgningsprioritet"},
 	{"/assessment/notes", "/vurdering/notat"},
@@ -58,11 +63,19 @@ var recordPaths = []fieldPath{
 	{"/consent/registration", "/samtykke/registrering"},
 	{"/consent/follow_up", "/samtykke/opfoelgning"},
 	{"/consent/follow_up/granted", "/samtykke/opfoelgning/givet"},
-	{"/consent/follow_up/channels", "/samtykke/opfoelgning/kanaler"},
-	{"/consent/follow_up/recipients", "/samtykke/opfoelgning/modtagere"},
-	{"/consent/follow_up/purposes", "/samtykke/opfoelgning/formaal"},
+	// Members of array items are listed without the index; sourcePath
+	// carries the indices over.
+	{"/consent/follow_up/grants", "/samtykke/opfoelgning/tilladelser"},
+	{"/consent/follow_up/grants/recipient", "/samtykke/opfoelgning/tilladelser/modtager"},
+	{"/consent/follow_up/grants/purposes", "/samtykke/opfoelgning/tilladelser/formaal"},
+	{"/consent/follow_up/grants/channels", "/samtykke/opfoelgning/tilladelser/kanaler"},
 	{"/consent/follow_up/expires_at", "/samtykke/opfoelgning/udloeber"},
 	{"/consent/given_by", "/samtykke/givetAf"},
+	{"/consent/guardian", "/samtykke/vaerge"},
+	{"/consent/guardian/name", "/samtykke/vaerge/navn"},
+	{"/consent/guardian/relation", "/samtykke/vaerge/tilknytning"},
+	{"/consent/guardian/phone", "/samtykke/vaerge/telefon"},
+	{"/consent/guardian/email", "/samtykke/vaerge/email"},
 	{"/consent/obtained", "/samtykke/indhentet"},
 	// The format flattens obtained.by into indhentet: a missing "by" is a
 	// missing authority.
@@ -86,35 +99,48 @@ var withdrawalPaths = []fieldPath{
 }
 
 // sourcePath maps a JSON Pointer into the common record (or notice) to the
-// regional member that carries it. An array index at the end is kept
-// ("/consent/follow_up/channels/1" → "/samtykke/opfoelgning/kanaler/1").
-// When no member carries it, the nearest carried ancestor is returned with
-// ok false, so that the caller can keep the common pointer in its message.
+// regional member that carries it. Array indices are carried over to the
+// regional pointer, wherever they stand
+// ("/consent/follow_up/grants/1/channels/0" →
+// "/samtykke/opfoelgning/tilladelser/1/kanaler/0"): the table lists the
+// members of array items without an index, and the format nests its
+// arrays as the common record does. When no member carries it, the nearest
+// carried ancestor is returned with ok false, so that the caller can keep
+// the common pointer in its message.
 func sourcePath(table []fieldPath, common string) (src string, ok bool) {
 	if common == "" {
 		return "", true
 	}
-	if s, found := lookupPath(table, common); found {
-		return s, true
-	}
-	if i := strings.LastIndexByte(common, '/'); i >= 0 {
-		if _, err := strconv.Atoi(common[i+1:]); err == nil {
-			if s, found := lookupPath(table, common[:i]); found {
-				return s + common[i:], true
+	segs := strings.Split(common[1:], "/")
+	// Walk the pointer, building the regional pointer of each ancestor:
+	// an index is appended to the regional pointer of its array.
+	var bare, out string // the common pointer without indices; the regional pointer so far
+	found := false       // whether bare names a member of the table
+	for _, seg := range segs {
+		if _, err := strconv.Atoi(seg); err == nil && found {
+			out += "/" + seg
+			continue
+		}
+		s, hit := lookupPath(table, bare+"/"+seg)
+		if !hit {
+			if found {
+				return out, false
 			}
+			return "", false
 		}
+		// The regional member of a nested member extends the regional
+		// pointer of its parent (indices included); the table's own
+		// pointer of the parent is a prefix of it.
+		parent, _ := lookupPath(table, bare)
+		if bare == "" || !strings.HasPrefix(s, parent+"/") {
+			out = s
+		} else {
+			out += s[len(parent):]
+		}
+		bare += "/" + seg
+		found = true
 	}
-	for p := common; p != ""; {
-		i := strings.LastIndexByte(p, '/')
-		if i < 0 {
-			break
-		}
-		p = p[:i]
-		if s, found := lookupPath(table, p); found {
-			return s, false
-		}
-	}
-	return "", false
+	return out, true
 }
 
 func lookupPath(table []fieldPath, common string) (string, bool) {

@@ -244,9 +244,9 @@ func fold(conv, valid record.Problems, table []fieldPath) record.Problems {
 // more than the common record (see Conversions in the package doc), or "".
 func patternMessage(src string) string {
 	switch src {
-	case "/person/cprNummer":
+	case "/person/cprNummer", "/relation/beroertPerson/cprNummer":
 		return "is not a CPR number: 10 digits, or 6 and 4 digits separated by a hyphen (070786-1234)"
-	case "/person/telefon":
+	case "/person/telefon", "/samtykke/vaerge/telefon":
 		return "is not a phone number: E.164 (+4512345678) or 8 Danish digits (12345678 or 12 34 56 78)"
 	case "/haendelse/kommunekode", "/person/adresse/kommunekode":
 		return `is not a municipality code: 1 to 4 digits, as a string or a number ("0101", "101" or 101)`

@@ -68,6 +68,20 @@ var (
 		vocab.Pair("psykosocial_opfoelgning", record.PurposeFollowUp),
 		vocab.Pair("akut_psykosocial_stoette", record.PurposeAcuteSupport),
 		vocab.Pair("identifikation_af_beroerte", record.PurposeIdentification),
+		vocab.Pair("information_om_stoettetilbud", record.PurposeSupportInformation),
+		vocab.Pair("psykiatrisk_opfoelgning", record.PurposePsychiatricFollowUp),
+	)
+	kinships = vocab.New("relation/tilknytning",
+		vocab.Pair("foraelder", record.KinshipParent),
+		vocab.Pair("barn", record.KinshipChild),
+		vocab.Pair("partner", record.KinshipPartner),
+		vocab.Pair("soeskende", record.KinshipSibling),
+		vocab.Pair("andet", record.KinshipOther),
+	)
+	guardianRelations = vocab.New("vaerge/tilknytning",
+		vocab.Pair("foraelder", record.GuardianParent),
+		vocab.Pair("myndighedsindehaver", record.GuardianCustodian),
+		vocab.Pair("andet", record.GuardianOther),
 	)
 	givenBys = vocab.New("samtykke/givetAf",
 		vocab.Pair("selv", record.GivenBySelf),

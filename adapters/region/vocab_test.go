@@ -63,6 +63,8 @@ func TestVocabularies(t *testing.T) {
 	checkVocab(t, "channel", channels, record.Channels(), s.Defs["kanal"].Enum)
 	checkVocab(t, "recipient", recipients, record.RecipientRoles(), s.Defs["modtager"].Enum)
 	checkVocab(t, "purpose", purposes, record.Purposes(), s.Defs["formaal"].Enum)
+	checkVocab(t, "kinship", kinships, record.Kinships(), prop("relation", "tilknytning"))
+	checkVocab(t, "guardian relation", guardianRelations, record.GuardianRelations(), prop("vaerge", "tilknytning"))
 	checkVocab(t, "given by", givenBys, record.GivenBys(), prop("samtykke", "givetAf"))
 	checkVocab(t, "method", methods, record.ConsentMethods(), prop("indhentet", "metode"))
 	checkVocab(t, "reason", reasons, record.WithdrawalReasons(), prop("tilbagetraekning", "aarsag"))
@@ -76,7 +78,15 @@ func TestSourcePath(t *testing.T) {
 	}{
 		{"", "", true},
 		{"/person/cpr", "/person/cprNummer", true},
-		{"/consent/follow_up/channels/2", "/samtykke/opfoelgning/kanaler/2", true},
+		{"/consent/follow_up/grants", "/samtykke/opfoelgning/tilladelser", true},
+		{"/consent/follow_up/grants/3", "/samtykke/opfoelgning/tilladelser/3", true},
+		{"/consent/follow_up/grants/1/recipient", "/samtykke/opfoelgning/tilladelser/1/modtager", true},
+		{"/consent/follow_up/grants/0/channels", "/samtykke/opfoelgning/tilladelser/0/kanaler", true},
+		{"/consent/follow_up/grants/4/purposes/2", "/samtykke/opfoelgning/tilladelser/4/formaal/2", true},
+		{"/consent/follow_up/grants/1/unknown", "/samtykke/opfoelgning/tilladelser/1", false},
+		{"/consent/guardian/phone", "/samtykke/vaerge/telefon", true},
+		{"/relation/affected/cpr", "/relation/beroertPerson/cprNummer", true},
+		{"/consent/obtained/by/role", "/samtykke/indhentet/rolle", true},
 		{"/consent/obtained/by", "/samtykke/indhentet/myndighed", true},
 		{"/person/address/unknown", "/person/adresse", false},
 		{"/nothing", "", false},

@@ -32,10 +32,18 @@
 // withholds everything; a refused registration forwards nothing; a record
 // without documented consent (a police list) forwards nothing that needs
 // consent; the phone number goes only with the phone channel and the
-// e-mail address only with the email channel, consented and in force;
-// a protected address goes to no one but the residence municipality; and
-// assessment notes (health data) go only where explicit consent names a
-// purpose that needs them. Anything no rule allows is withheld.
+// e-mail address only with the email channel, consented to the recipient
+// (a consent rule: its role's grant; a legal-basis rule: any grant, and
+// only on the rule's contact_legal_basis) and in force; a minor's contact
+// goes to the guardian's channels, the minor's own phone and e-mail only
+// when the policy's minors.own_contact says so; a protected address goes
+// to no one but the residence municipality; assessment notes (health
+// data) go only where the grant to a region role names a purpose that
+// needs them; a relative's link to the affected person's record goes only
+// to a recipient that holds that record (Links, EvaluateLinked), and the
+// affected person's CPR number never leaves the gateway; and the consent
+// block of a view carries only the grant to the recipient's own role, and
+// none for the police. Anything no rule allows is withheld.
 //
 // # Corrections and withdrawals
 //
