@@ -297,4 +297,3 @@ func TestLongNamesAreNotEchoed(t *testing.T) {
 		})
 	}
 }
-
