@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/psykosocial/exchange/adapters"
 	"github.com/psykosocial/exchange/adapters/region"
+	"github.com/psykosocial/exchange/internal/clock"
 	"github.com/psykosocial/exchange/internal/record"
 )
 
@@ -293,6 +296,82 @@ func TestLongNamesAreNotEchoed(t *testing.T) {
 			}
 			if len(ps) != 1 || ps[0].Rule != "json.unknown_field" || len(ps[0].Message) > 250 {
 				t.Errorf("problems %.300v", ps)
+			}
+		})
+	}
+}
+
+// TestEncodeMinimisedViews encodes views as the gateway reduces them for a
+// recipient (internal/consent): the police get no follow-up block at all,
+// a municipality only its own grant, a guardian travels without the phone
+// and e-mail the view does not disclose, and a relation never carries the
+// affected person. Each is written, accepted by the schema and decoded
+// back unchanged.
+func TestEncodeMinimisedViews(t *testing.T) {
+	a := newAdapter(t)
+	s := compileSchema(t)
+	decode := func(name string) *record.Record {
+		t.Helper()
+		b, err := os.ReadFile(filepath.Join("..", "..", "schemas", "examples", "region", "valid", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := a.Decode(b)
+		if err != nil || m.Items[0].Record == nil {
+			t.Fatalf("%s: %v %v", name, err, m.Items[0].Problems)
+		}
+		return m.Items[0].Record
+	}
+	tests := map[string]func() *record.Record{
+		"police view of a minor": func() *record.Record {
+			r := decode("vejle-flood-minor-with-guardian-contact.json")
+			r.Consent.FollowUp = nil
+			r.Consent.Guardian.Phone, r.Consent.Guardian.Email = "", ""
+			r.Assessment = nil
+			return r
+		},
+		"municipality view of per-recipient grants": func() *record.Record {
+			r := decode("odense-fire-information-for-municipality-psychiatry-by-region.json")
+			r.Consent.FollowUp.Grants = r.Consent.FollowUp.Grants[:1]
+			r.Assessment.Notes = ""
+			return r
+		},
+		"relative without the affected person": func() *record.Record {
+			r := decode("herning-crash-relative-names-affected-by-cpr.json")
+			r.Relation.Affected = nil
+			return r
+		},
+		"guardian with e-mail only": func() *record.Record {
+			r := decode("vejle-flood-minor-with-guardian-contact.json")
+			r.Consent.Guardian.Phone = ""
+			r.Consent.FollowUp.Grants[0].Channels = []record.Channel{record.ChannelEmail}
+			return r
+		},
+	}
+	for name, view := range tests {
+		t.Run(name, func(t *testing.T) {
+			r := view()
+			if ps := record.NewValidator(mustRef(t), clock.Fixed(now())).Validate(r); len(ps) > 0 {
+				t.Fatalf("the view is not valid: %v", ps)
+			}
+			out, err := a.Encode(&adapters.Message{Kind: adapters.KindRegistration, Items: []adapters.Item{{Record: r}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := validateSchema(s, out); err != nil {
+				t.Errorf("the schema refuses the encoding: %v\n%s", err, out)
+			}
+			for _, absent := range []string{`"beroertPerson"`, `"tilladelser":null`, `"telefon":""`, `"email":""`} {
+				if bytes.Contains(out, []byte(absent)) {
+					t.Errorf("the encoding holds %s: %s", absent, out)
+				}
+			}
+			m, err := a.Decode(out)
+			if err != nil || m.Items[0].Record == nil {
+				t.Fatalf("Decode: %v %v\n%s", err, m.Items[0].Problems, out)
+			}
+			if got, want := canonical(t, m.Items[0].Record), canonical(t, r); got != want {
+				t.Errorf("changed:\n got %s\nwant %s", got, want)
 			}
 		})
 	}
