@@ -383,7 +383,13 @@ func (d *decoder) relation(el *etree.Element) *record.Relation {
 	}
 	var c [len(relationShape)]*etree.Element
 	d.scan(el, relationShape[:], c[:], false)
-	return &record.Relation{Type: enumOf(d, c[0], relationTypes), RelativeOf: d.str(c[1])}
+	rel := &record.Relation{Type: enumOf(d, c[0], relationTypes), RelativeOf: d.str(c[1]), Kinship: enumOf(d, c[3], kinships)}
+	if c[2] != nil {
+		var a [len(affectedShape)]*etree.Element
+		d.scan(c[2], affectedShape[:], a[:], false)
+		rel.Affected = &record.AffectedPerson{CPR: d.str(a[0]), Name: d.str(a[1]), BirthDate: d.date(a[2])}
+	}
+	return rel
 }
 
 func (d *decoder) consent(el *etree.Element) *record.Consent {
@@ -397,38 +403,62 @@ func (d *decoder) consent(el *etree.Element) *record.Consent {
 		GivenBy:      enumOf(d, c[1], givenBys),
 	}
 	if c[2] != nil {
+		var g [len(guardianShape)]*etree.Element
+		d.scan(c[2], guardianShape[:], g[:], false)
+		cs.Guardian = &record.Guardian{Name: d.str(g[0]), Relation: enumOf(d, g[1], guardianRelations), Phone: d.str(g[2]), Email: d.str(g[3])}
+	}
+	if c[3] != nil {
 		var o [len(obtainedShape)]*etree.Element
-		d.scan(c[2], obtainedShape[:], o[:], false)
+		d.scan(c[3], obtainedShape[:], o[:], false)
 		ob := &record.Obtained{At: d.dateTime(o[2]), Method: enumOf(d, o[3], consentMethods), EvidenceRef: d.str(o[4])}
 		if o[0] != nil || o[1] != nil {
 			ob.By = &record.ObtainedBy{Authority: d.str(o[0]), Role: enumOf(d, o[1], registrarRoles)}
 		}
 		cs.Obtained = ob
 	}
-	if c[3] != nil {
-		var f [len(followUpShape)]*etree.Element
-		d.scan(c[3], followUpShape[:], f[:], false)
-		fu := &record.FollowUp{Granted: d.booleanPtr(f[0]), ExpiresAt: d.dateTime(f[4])}
-		for _, tok := range c[3].Child {
-			e, ok := tok.(*etree.Element)
-			if !ok {
-				continue
-			}
-			// Beyond a list's maximum scan has refused the person already;
-			// the bound keeps a hostile list from reaching the validator.
-			switch {
-			case e.Tag == "Kanal" && len(fu.Channels) < followUpShape[1].max:
-				fu.Channels = append(fu.Channels, enumOf(d, e, channels))
-			case e.Tag == "Modtager" && len(fu.Recipients) < followUpShape[2].max:
-				fu.Recipients = append(fu.Recipients, enumOf(d, e, recipientRoles))
-			case e.Tag == "Formaal" && len(fu.Purposes) < followUpShape[3].max:
-				fu.Purposes = append(fu.Purposes, enumOf(d, e, purposes))
-			}
-		}
-		cs.FollowUp = fu
+	if c[4] != nil {
+		cs.FollowUp = d.followUp(c[4])
 	}
-	cs.WithdrawnAt = d.dateTime(c[4])
+	cs.WithdrawnAt = d.dateTime(c[5])
 	return cs
+}
+
+// followUp decodes Opfoelgning: Givet, one Tilladelse (grant) per
+// recipient role, Udloeber.
+func (d *decoder) followUp(el *etree.Element) *record.FollowUp {
+	var f [len(followUpShape)]*etree.Element
+	d.scan(el, followUpShape[:], f[:], false)
+	fu := &record.FollowUp{Granted: d.booleanPtr(f[0]), ExpiresAt: d.dateTime(f[2])}
+	// Beyond a list's maximum scan has refused the person already; the
+	// bounds keep a hostile list from reaching the validator.
+	for _, e := range childElements(el, "Tilladelse", followUpShape[1].max) {
+		var g [len(grantShape)]*etree.Element
+		d.scan(e, grantShape[:], g[:], false)
+		gr := record.Grant{Recipient: enumOf(d, g[0], recipientRoles)}
+		for _, p := range childElements(e, "Formaal", grantShape[1].max) {
+			gr.Purposes = append(gr.Purposes, enumOf(d, p, purposes))
+		}
+		for _, k := range childElements(e, "Kanal", grantShape[2].max) {
+			gr.Channels = append(gr.Channels, enumOf(d, k, channels))
+		}
+		fu.Grants = append(fu.Grants, gr)
+	}
+	return fu
+}
+
+// childElements returns at most max child elements of el named name, in
+// document order.
+func childElements(el *etree.Element, name string, max int) []*etree.Element {
+	var out []*etree.Element
+	for _, tok := range el.Child {
+		if e, ok := tok.(*etree.Element); ok && e.Tag == name && e.NamespaceURI() == Namespace {
+			if len(out) == max {
+				break
+			}
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 func (d *decoder) withdrawal() (*adapters.Message, error) {

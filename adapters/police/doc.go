@@ -85,11 +85,21 @@
 //	Person/Sprog, Tolkebehov          person.language, person.interpreter_needed
 //	Person/Tilknytning/Type           relation.type (beroert=affected, paaroerende=relative,
 //	                                  vidne=witness, personale=staff, forbipasserende=bystander)
-//	Person/Tilknytning/PaaroerendeTil relation.relative_of
+//	Person/Tilknytning/PaaroerendeTil relation.relative_of (record id of the affected person)
+//	Tilknytning/BeroertPerson         relation.affected: the affected person by CPR, or by
+//	                                  Navn and Foedselsdato, when the sender has no record id
+//	BeroertPerson/CPR, Navn,          relation.affected.cpr, .name, .birth_date
+//	  Foedselsdato
+//	Tilknytning/Slaegtskab            relation.kinship (foraelder=parent, barn=child,
+//	                                  partner, soeskende=sibling, andet=other)
 //	Person/Samtykke                   consent; absent: consent.registration = not_obtained
 //	Samtykke/Registrering             consent.registration (givet=granted, afslaaet=refused)
 //	Samtykke/AfgivetAf                consent.given_by (selv=self, vaerge=guardian,
 //	                                  repraesentant=representative)
+//	Samtykke/Vaerge/Navn              consent.guardian.name (with AfgivetAf vaerge only)
+//	Samtykke/Vaerge/Relation          consent.guardian.relation (foraelder=parent,
+//	                                  foraeldremyndighedsindehaver=custodian, andet=other)
+//	Samtykke/Vaerge/Telefon, Email    consent.guardian.phone, consent.guardian.email
 //	Samtykke/Indhentet/Myndighed      consent.obtained.by.authority
 //	Samtykke/Indhentet/Rolle          consent.obtained.by.role (as Registreret/Rolle)
 //	Samtykke/Indhentet/Tidspunkt      consent.obtained.at
@@ -98,14 +108,16 @@
 //	                                  digitalt=digital)
 //	Samtykke/Indhentet/Dokumentation  consent.obtained.evidence_ref
 //	Samtykke/Opfoelgning/Givet        consent.follow_up.granted
-//	Samtykke/Opfoelgning/Kanal        consent.follow_up.channels (telefon=phone, email,
-//	                                  digital_post)
-//	Samtykke/Opfoelgning/Modtager     consent.follow_up.recipients (bopaelskommune,
-//	                                  bopaelsregion, haendelseskommune, haendelsesregion,
-//	                                  politikreds: residence/incident municipality/region,
-//	                                  police_district)
-//	Samtykke/Opfoelgning/Formaal      consent.follow_up.purposes (psykosocial_opfoelgning,
-//	                                  akut_psykosocial_stoette, identifikation_af_beroerte)
+//	Samtykke/Opfoelgning/Tilladelse   consent.follow_up.grants, one Tilladelse per
+//	                                  recipient role, in order
+//	Tilladelse/Modtager               grants[].recipient (bopaelskommune, bopaelsregion,
+//	                                  haendelseskommune, haendelsesregion, politikreds:
+//	                                  residence/incident municipality/region, police_district)
+//	Tilladelse/Formaal                grants[].purposes (psykosocial_opfoelgning,
+//	                                  akut_psykosocial_stoette, identifikation_af_beroerte,
+//	                                  information_om_stoettetilbud=support_information,
+//	                                  psykiatrisk_opfoelgning=psychiatric_follow_up)
+//	Tilladelse/Kanal                  grants[].channels (telefon=phone, email, digital_post)
 //	Samtykke/Opfoelgning/Udloeber     consent.follow_up.expires_at
 //	Samtykke/Tilbagekaldt             consent.withdrawn_at
 //	Tilbagetraekning/RegistreringsID  withdrawal record_id
@@ -115,6 +127,14 @@
 //	                                  modtager_ikke_laengere_ansvarlig=recipient_no_longer_responsible)
 //	Tilbagetraekning/Tidspunkt        withdrawal withdrawn_at
 //	Tilbagetraekning/HaendelsesID     withdrawal incident_id
+//
+// A minimised view (what the gateway sends a district) is encoded as it
+// is: the police view has no consent.follow_up, so its Samtykke has no
+// Opfoelgning; a guardian without the phone and e-mail the view withholds
+// is a Vaerge with Navn and Relation only; no view carries
+// relation.affected, so the lists the gateway sends hold no BeroertPerson.
+// Lists from a district carry BeroertPerson when the police know the
+// affected person only by CPR number, or by name and birth date.
 //
 // Defaulted: schema (registration/v1, withdrawal/v1); consent.registration
 // not_obtained for a person without Samtykke; in a list from a district,

@@ -256,6 +256,15 @@ func (e *encoder) person(ps *etree.Element, r *record.Record, police bool) {
 		t := p.CreateElement("Tilknytning")
 		e.leaf(t, "Type", danish(e, "relation type", rel.Type, relationTypes))
 		e.leaf(t, "PaaroerendeTil", rel.RelativeOf)
+		if af := rel.Affected; af != nil {
+			b := t.CreateElement("BeroertPerson")
+			e.leaf(b, "CPR", af.CPR)
+			e.leaf(b, "Navn", af.Name)
+			if af.BirthDate != nil {
+				e.leaf(b, "Foedselsdato", af.BirthDate.String())
+			}
+		}
+		e.leaf(t, "Slaegtskab", danish(e, "relation kinship", rel.Kinship, kinships))
 	}
 	e.consent(p, r.Consent)
 }
@@ -271,6 +280,13 @@ func (e *encoder) consent(p *etree.Element, cs *record.Consent) {
 	s := p.CreateElement("Samtykke")
 	e.leaf(s, "Registrering", danish(e, "consent.registration", cs.Registration, registrationConsents))
 	e.leaf(s, "AfgivetAf", danish(e, "consent.given_by", cs.GivenBy, givenBys))
+	if g := cs.Guardian; g != nil {
+		v := s.CreateElement("Vaerge")
+		e.leaf(v, "Navn", g.Name)
+		e.leaf(v, "Relation", danish(e, "consent.guardian.relation", g.Relation, guardianRelations))
+		e.leaf(v, "Telefon", g.Phone)
+		e.leaf(v, "Email", g.Email)
+	}
 	if o := cs.Obtained; o != nil {
 		in := s.CreateElement("Indhentet")
 		if o.By != nil {
@@ -281,19 +297,23 @@ func (e *encoder) consent(p *etree.Element, cs *record.Consent) {
 		e.leaf(in, "Metode", danish(e, "consent.obtained.method", o.Method, consentMethods))
 		e.leaf(in, "Dokumentation", o.EvidenceRef)
 	}
+	// A police district's view has no follow_up block (the police never
+	// see contact preferences), another recipient's only its own grant:
+	// Opfoelgning is written as the record has it, or not at all.
 	if f := cs.FollowUp; f != nil {
 		o := s.CreateElement("Opfoelgning")
 		if f.Granted != nil {
 			o.CreateElement("Givet").SetText(strconv.FormatBool(*f.Granted))
 		}
-		for _, c := range f.Channels {
-			e.leaf(o, "Kanal", danish(e, "consent channel", c, channels))
-		}
-		for _, r := range f.Recipients {
-			e.leaf(o, "Modtager", danish(e, "consent recipient", r, recipientRoles))
-		}
-		for _, pu := range f.Purposes {
-			e.leaf(o, "Formaal", danish(e, "consent purpose", pu, purposes))
+		for _, g := range f.Grants {
+			t := o.CreateElement("Tilladelse")
+			e.leaf(t, "Modtager", danish(e, "consent grant recipient", g.Recipient, recipientRoles))
+			for _, pu := range g.Purposes {
+				e.leaf(t, "Formaal", danish(e, "consent grant purpose", pu, purposes))
+			}
+			for _, c := range g.Channels {
+				e.leaf(t, "Kanal", danish(e, "consent grant channel", c, channels))
+			}
 		}
 		e.leaf(o, "Udloeber", timeText(f.ExpiresAt))
 	}

@@ -9,15 +9,18 @@ const MaxPersons = 2000
 // maxElementsPerPerson is the most elements a schema-valid Person can hold:
 // every optional element present and every list full (TestElementLimits
 // counts it from the content models).
-const maxElementsPerPerson = 50
+const maxElementsPerPerson = 99
 
 // parseLimits bound one police document before anything is decoded.
 var parseLimits = xmlsafe.Limits{
-	// 2,000 persons at up to 4 KiB each; a full person with consent is about 1.5 KiB.
+	// 2,000 persons at 4 KiB each on average: a full person with consent
+	// and two grants is about 2 KiB. A person with every element present and
+	// every text at its longest is about 7 KiB; a list of 2,000 of those is
+	// refused by size, not by the schema, and must be sent in two batches.
 	MaxBytes: MaxPersons * 4 << 10,
-	// The schema nests 6 deep (Personliste/Personer/Person/Samtykke/Opfoelgning/Kanal,
-	// and Personliste/Signature/SignedInfo/Reference/Transforms/Transform).
-	MaxDepth: 6,
+	// The schema nests 7 deep (Personliste/Personer/Person/Samtykke/Opfoelgning/Tilladelse/Kanal),
+	// the signature 6 (Personliste/Signature/SignedInfo/Reference/Transforms/Transform).
+	MaxDepth: 7,
 	// Every person full, plus header, incident, registrant and signature.
 	MaxElements: MaxPersons*maxElementsPerPerson + 64,
 	// The root has ID and two namespace declarations; signature elements have one or two.

@@ -415,7 +415,8 @@ func TestDetect(t *testing.T) {
 func TestElementLimits(t *testing.T) {
 	nested := map[string][]child{
 		"Registreret": registeredShape[:], "Adresse": addressShape[:], "Tilknytning": relationShape[:],
-		"Samtykke": consentShape[:], "Indhentet": obtainedShape[:], "Opfoelgning": followUpShape[:],
+		"BeroertPerson": affectedShape[:], "Samtykke": consentShape[:], "Vaerge": guardianShape[:],
+		"Indhentet": obtainedShape[:], "Opfoelgning": followUpShape[:], "Tilladelse": grantShape[:],
 	}
 	var count func(shape []child) int
 	count = func(shape []child) int {
@@ -471,4 +472,54 @@ func render(tb testing.TB, m *adapters.Message) []byte {
 		tb.Fatal(err)
 	}
 	return b
+}
+
+// TestGrantProblemPaths: a problem inside the n-th grant names that
+// Tilladelse and, inside it, the m-th Formaal or Kanal.
+func TestGrantProblemPaths(t *testing.T) {
+	a := newAdapter(t)
+	base := string(readFile(t, filepath.Join(validDir, "brand-aalborg-nordjylland.xml")))
+	second := `<Modtager>bopaelsregion</Modtager>
+            <Formaal>psykosocial_opfoelgning</Formaal>
+            <Kanal>telefon</Kanal>
+            <Kanal>digital_post</Kanal>`
+	const grant = "/Personliste/Personer/Person[1]/Samtykke/Opfoelgning/Tilladelse[2]"
+	for _, tc := range []struct {
+		name, new, path, rule string
+	}{
+		{"repeated channel", `<Modtager>bopaelsregion</Modtager>
+            <Formaal>psykosocial_opfoelgning</Formaal>
+            <Kanal>digital_post</Kanal>
+            <Kanal>digital_post</Kanal>`, grant + "/Kanal[2]", "schema.unique_items"},
+		{"health purpose second", `<Modtager>bopaelsregion</Modtager>
+            <Formaal>psykosocial_opfoelgning</Formaal>
+            <Formaal>psykiatrisk_opfoelgning</Formaal>
+            <Kanal>telefon</Kanal>`, "", ""},
+		{"health purpose to the police", `<Modtager>politikreds</Modtager>
+            <Formaal>psykosocial_opfoelgning</Formaal>
+            <Formaal>psykiatrisk_opfoelgning</Formaal>
+            <Kanal>telefon</Kanal>`, grant + "/Formaal[2]", "consent.health_purpose_not_region"},
+		{"unknown purpose", `<Modtager>bopaelsregion</Modtager>
+            <Formaal>psykosocial_opfoelgning</Formaal>
+            <Formaal>hjemmebesoeg</Formaal>
+            <Kanal>telefon</Kanal>`, grant + "/Formaal[2]", "schema.enum"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if !strings.Contains(base, second) {
+				t.Fatal("the example's second grant changed")
+			}
+			_, got := outcome(t, a, []byte(strings.Replace(base, second, tc.new, 1)))
+			var want []expectedProblem
+			if tc.path != "" {
+				i := 0
+				want = []expectedProblem{{Index: &i, Path: tc.path, Rule: tc.rule}}
+			}
+			for i := range got {
+				got[i].Line = 0
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
 }

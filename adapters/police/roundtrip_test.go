@@ -378,6 +378,8 @@ func TestVocabulariesAreComplete(t *testing.T) {
 	check("channels", channels.Codes(), strs(record.Channels()), func(s string) (string, bool) { return channels.Danish(record.Channel(s)) })
 	check("recipient roles", recipientRoles.Codes(), strs(record.RecipientRoles()), func(s string) (string, bool) { return recipientRoles.Danish(record.RecipientRole(s)) })
 	check("purposes", purposes.Codes(), strs(record.Purposes()), func(s string) (string, bool) { return purposes.Danish(record.Purpose(s)) })
+	check("kinships", kinships.Codes(), strs(record.Kinships()), func(s string) (string, bool) { return kinships.Danish(record.Kinship(s)) })
+	check("guardian relations", guardianRelations.Codes(), strs(record.GuardianRelations()), func(s string) (string, bool) { return guardianRelations.Danish(record.GuardianRelation(s)) })
 	check("withdrawal reasons", withdrawalReasons.Codes(), strs(record.WithdrawalReasons()), func(s string) (string, bool) { return withdrawalReasons.Danish(record.WithdrawalReason(s)) })
 	check("officer roles", officerRoles.Codes(), strs(OfficerRoles()), func(s string) (string, bool) { return officerRoles.Danish(OfficerRole(s)) })
 	// Registration consent: not_obtained is the absence of Samtykke.

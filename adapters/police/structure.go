@@ -31,10 +31,13 @@ var (
 		{"Tilknytning", 0, 1}, {"Samtykke", 0, 1}}
 	registeredShape = [...]child{{"Tidspunkt", 0, 1}, {"Myndighed", 0, 1}, {"Rolle", 0, 1}, {"Sted", 0, 1}}
 	addressShape    = [...]child{{"Vejadresse", 0, 1}, {"Postnummer", 0, 1}, {"Postdistrikt", 0, 1}, {"Landekode", 0, 1}, {"Kommunekode", 0, 1}}
-	relationShape   = [...]child{{"Type", 1, 1}, {"PaaroerendeTil", 0, 1}}
-	consentShape    = [...]child{{"Registrering", 1, 1}, {"AfgivetAf", 0, 1}, {"Indhentet", 0, 1}, {"Opfoelgning", 0, 1}, {"Tilbagekaldt", 0, 1}}
+	relationShape   = [...]child{{"Type", 1, 1}, {"PaaroerendeTil", 0, 1}, {"BeroertPerson", 0, 1}, {"Slaegtskab", 0, 1}}
+	affectedShape   = [...]child{{"CPR", 0, 1}, {"Navn", 0, 1}, {"Foedselsdato", 0, 1}}
+	consentShape    = [...]child{{"Registrering", 1, 1}, {"AfgivetAf", 0, 1}, {"Vaerge", 0, 1}, {"Indhentet", 0, 1}, {"Opfoelgning", 0, 1}, {"Tilbagekaldt", 0, 1}}
+	guardianShape   = [...]child{{"Navn", 1, 1}, {"Relation", 1, 1}, {"Telefon", 0, 1}, {"Email", 0, 1}}
 	obtainedShape   = [...]child{{"Myndighed", 1, 1}, {"Rolle", 1, 1}, {"Tidspunkt", 1, 1}, {"Metode", 1, 1}, {"Dokumentation", 0, 1}}
-	followUpShape   = [...]child{{"Givet", 1, 1}, {"Kanal", 0, 3}, {"Modtager", 0, 5}, {"Formaal", 0, 3}, {"Udloeber", 0, 1}}
+	followUpShape   = [...]child{{"Givet", 1, 1}, {"Tilladelse", 0, 5}, {"Udloeber", 0, 1}}
+	grantShape      = [...]child{{"Modtager", 1, 1}, {"Formaal", 1, 5}, {"Kanal", 1, 3}}
 )
 
 // scan checks el's attributes, text and children against its content model
@@ -285,33 +288,60 @@ func (d *decoder) addUnique(p record.Problem) {
 }
 
 // resolve finds the element at names below base (the idx-th of the last
-// name when idx >= 0) and returns its path and line; for an absent element
-// the path it would have and the line of its nearest present ancestor.
+// name when idx >= 0) and returns its path and line (see resolveAt).
 func (d *decoder) resolve(base *etree.Element, names []string, idx int) (string, int) {
+	at := make([]int, len(names))
+	for i := range at {
+		at[i] = -1
+	}
+	if len(at) > 0 {
+		at[len(at)-1] = idx
+	}
+	return d.resolveAt(base, names, at)
+}
+
+// resolveAt finds the element at names below base, the at[i]-th child
+// named names[i] (the first when at[i] < 0), and returns its path and
+// line; for an absent element the path it would have and the line of its
+// nearest present ancestor.
+func (d *decoder) resolveAt(base *etree.Element, names []string, at []int) (string, int) {
 	cur := base
 	for i, n := range names {
-		var next *etree.Element
-		if i == len(names)-1 && idx >= 0 {
-			k := 0
-			for _, tok := range cur.Child {
-				if c, ok := tok.(*etree.Element); ok && c.Tag == n {
-					if k == idx {
-						next = c
-						break
-					}
-					k++
+		next := d.nth(cur, n, at[i])
+		if next == nil {
+			var b strings.Builder
+			b.WriteString(d.path(cur))
+			for j := i; j < len(names); j++ {
+				b.WriteByte('/')
+				b.WriteString(names[j])
+				if at[j] >= 0 {
+					fmt.Fprintf(&b, "[%d]", at[j]+1)
 				}
 			}
-			if next == nil {
-				return fmt.Sprintf("%s/%s[%d]", d.path(cur), strings.Join(names[i:], "/"), idx+1), d.line(cur)
-			}
-		} else {
-			next = d.child(cur, n)
-		}
-		if next == nil {
-			return d.path(cur) + "/" + strings.Join(names[i:], "/"), d.line(cur)
+			return b.String(), d.line(cur)
 		}
 		cur = next
 	}
 	return d.path(cur), d.line(cur)
+}
+
+// nth returns the idx-th child element of el named name (the first when
+// idx < 0), or nil.
+func (d *decoder) nth(el *etree.Element, name string, idx int) *etree.Element {
+	if idx < 0 {
+		return d.child(el, name)
+	}
+	if el == nil {
+		return nil
+	}
+	k := 0
+	for _, tok := range el.Child {
+		if c, ok := tok.(*etree.Element); ok && c.Tag == name {
+			if k == idx {
+				return c
+			}
+			k++
+		}
+	}
+	return nil
 }

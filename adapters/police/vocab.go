@@ -97,6 +97,20 @@ var (
 		vocab.Pair("psykosocial_opfoelgning", record.PurposeFollowUp),
 		vocab.Pair("akut_psykosocial_stoette", record.PurposeAcuteSupport),
 		vocab.Pair("identifikation_af_beroerte", record.PurposeIdentification),
+		vocab.Pair("information_om_stoettetilbud", record.PurposeSupportInformation),
+		vocab.Pair("psykiatrisk_opfoelgning", record.PurposePsychiatricFollowUp),
+	)
+	kinships = vocab.New("Slaegtskab",
+		vocab.Pair("foraelder", record.KinshipParent),
+		vocab.Pair("barn", record.KinshipChild),
+		vocab.Pair("partner", record.KinshipPartner),
+		vocab.Pair("soeskende", record.KinshipSibling),
+		vocab.Pair("andet", record.KinshipOther),
+	)
+	guardianRelations = vocab.New("Vaergerelation",
+		vocab.Pair("foraelder", record.GuardianParent),
+		vocab.Pair("foraeldremyndighedsindehaver", record.GuardianCustodian),
+		vocab.Pair("andet", record.GuardianOther),
 	)
 	withdrawalReasons = vocab.New("Aarsag",
 		vocab.Pair("samtykke_tilbagekaldt", record.ReasonConsentWithdrawn),

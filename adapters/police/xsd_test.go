@@ -157,6 +157,8 @@ func TestXSDVocabulariesMatchCode(t *testing.T) {
 		"Kanal":                 channels.Codes(),
 		"Modtagerrolle":         recipientRoles.Codes(),
 		"Formaal":               purposes.Codes(),
+		"Slaegtskab":            kinships.Codes(),
+		"Vaergerelation":        guardianRelations.Codes(),
 		"Aarsag":                withdrawalReasons.Codes(),
 	}
 	seen := map[string]bool{}
@@ -212,9 +214,12 @@ func TestXSDContentModelsMatchCode(t *testing.T) {
 		{"Registreret", types["Registreret"], registeredShape[:]},
 		{"Adresse", types["Adresse"], addressShape[:]},
 		{"Tilknytning", types["Tilknytning"], relationShape[:]},
+		{"BeroertPerson", types["BeroertPerson"], affectedShape[:]},
 		{"Samtykke", types["Samtykke"], consentShape[:]},
+		{"Vaerge", types["Vaerge"], guardianShape[:]},
 		{"Indhentet", types["Indhentet"], obtainedShape[:]},
 		{"Opfoelgning", types["Opfoelgning"], followUpShape[:]},
+		{"Tilladelse", types["Tilladelse"], grantShape[:]},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.ct == nil {
