@@ -394,3 +394,55 @@ func strs[T ~string](vs []T) []string {
 	}
 	return out
 }
+
+// TestEncodeMinimisedViews: the views the gateway sends a district encode
+// and decode unchanged: consent without follow_up (the police view), a
+// guardian without the phone and e-mail the view withholds, a relative
+// whose link to the affected person is only the kinship; and a record that
+// names the affected person by CPR keeps it both ways.
+func TestEncodeMinimisedViews(t *testing.T) {
+	a := newAdapter(t)
+	read := func(name string) []*record.Record {
+		m, err := a.Decode(readFile(t, filepath.Join(validDir, name)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.Records()
+	}
+	child := read("brand-odense-barn-med-vaerge.xml")[0].Clone()
+	child.Consent.FollowUp = nil
+	child.Consent.Guardian.Phone, child.Consent.Guardian.Email = "", ""
+	relatives := read("faerdselsuheld-vejle-paaroerende-med-cpr.xml")
+	byCPR := relatives[0].Clone()
+	view := relatives[1].Clone()
+	view.Relation.Affected = nil
+	for _, tc := range []struct {
+		name string
+		r    *record.Record
+		want []string // must be in the encoding
+		not  []string // must not be
+	}{
+		{"police view of a minor", child, []string{"<Vaerge>", "<Relation>foraelder</Relation>"}, []string{"<Opfoelgning>", "<Telefon>", "<Email>"}},
+		{"relative with kinship only", view, []string{"<Slaegtskab>soeskende</Slaegtskab>"}, []string{"<BeroertPerson>", "<Samtykke>"}},
+		{"relative naming the affected by CPR", byCPR, []string{"<BeroertPerson>", "<CPR>1402984433</CPR>", "<Slaegtskab>foraelder</Slaegtskab>"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, h := range []*adapters.Header{gatewayHeader("fyn"), policeHeader(strings.TrimPrefix(tc.r.Registered.ByAuthority, policePrefix))} {
+				data, m := roundTrip(t, a, h, tc.r)
+				if diff := cmp.Diff(canonical(t, tc.r), canonical(t, m.Items[0].Record)); diff != "" {
+					t.Errorf("(-want +got):\n%s", diff)
+				}
+				for _, s := range tc.want {
+					if !bytes.Contains(data, []byte(s)) {
+						t.Errorf("the encoding lacks %s:\n%s", s, data)
+					}
+				}
+				for _, s := range tc.not {
+					if bytes.Contains(data, []byte(s)) {
+						t.Errorf("the encoding has %s:\n%s", s, data)
+					}
+				}
+			}
+		})
+	}
+}
