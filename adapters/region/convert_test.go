@@ -22,7 +22,7 @@ func guardianConsent(extra string) string {
 	if extra != "" {
 		extra = "," + extra
 	}
-	return `"samtykke":{"registrering":"givet","givetAf":"vaerge","vaerge":{"navn":"Line Holm","tilknytning":"foraelder"` + extra +
+	return `"samtykke":{"registrering":"givet","givetAf":"vaerge","vaerge":{"navn":"Line Holm","relation":"foraelder"` + extra +
 		`},"indhentet":{"tidspunkt":"2026-06-14T23:05:00+02:00","myndighed":"region:1084","rolle":"kop","metode":"digitalt"}}`
 }
 
@@ -73,7 +73,7 @@ func TestConversions(t *testing.T) {
 			func(t *testing.T, m *adapters.Message) {
 				eq(t, m.Items[0].Record.Consent.Guardian.Phone, "+4540127735")
 			}},
-		{"affected CPR with hyphen", `"haendelse":{"id":"X1"},"relation":{"type":"paaroerende","beroertPerson":{"cprNummer":"030956-1459"},"tilknytning":"partner"},` + minimalConsent,
+		{"affected CPR with hyphen", `"haendelse":{"id":"X1"},"relation":{"type":"paaroerende","beroertPerson":{"cprNummer":"030956-1459"},"slaegtskab":"partner"},` + minimalConsent,
 			func(t *testing.T, m *adapters.Message) { eq(t, m.Items[0].Record.Relation.Affected.CPR, "0309561459") }},
 		{"phone in E.164", `"haendelse":{"id":"X1"},"person":{"telefon":"+4612345678"},` + minimalConsent,
 			func(t *testing.T, m *adapters.Message) { eq(t, m.Items[0].Record.Person.Phone, "+4612345678") }},
@@ -128,8 +128,8 @@ func TestConversionRefusals(t *testing.T) {
 		{"time as number", `"haendelse":{"id":"X1","tidspunkt":20260614},` + minimalConsent, "/registrering/haendelse/tidspunkt", "json.value"},
 		{"guardian phone of 9 digits", `"haendelse":{"id":"X1"},` + guardianConsent(`"telefon":"401277351"`), "/registrering/samtykke/vaerge/telefon", "schema.pattern"},
 		{"affected CPR hyphen elsewhere", `"haendelse":{"id":"X1"},"relation":{"type":"paaroerende","beroertPerson":{"cprNummer":"03095-61459"}},` + minimalConsent, "/registrering/relation/beroertPerson/cprNummer", "schema.pattern"},
-		{"unknown kinship", `"haendelse":{"id":"X1"},"relation":{"type":"paaroerende","tilknytning":"fætter"},` + minimalConsent, "/registrering/relation/tilknytning", "schema.enum"},
-		{"unknown guardian relation", `"haendelse":{"id":"X1"},` + strings.Replace(guardianConsent(""), `"foraelder"`, `"parent"`, 1), "/registrering/samtykke/vaerge/tilknytning", "schema.enum"},
+		{"unknown kinship", `"haendelse":{"id":"X1"},"relation":{"type":"paaroerende","slaegtskab":"fætter"},` + minimalConsent, "/registrering/relation/slaegtskab", "schema.enum"},
+		{"unknown guardian relation", `"haendelse":{"id":"X1"},` + strings.Replace(guardianConsent(""), `"foraelder"`, `"parent"`, 1), "/registrering/samtykke/vaerge/relation", "schema.enum"},
 		{"unknown recipient in a grant", `"haendelse":{"id":"X1"},` + grantConsent(`{"modtager":"nabo","formaal":["psykosocial_opfoelgning"],"kanaler":["telefon"]}`), "/registrering/samtykke/opfoelgning/tilladelser/0/modtager", "schema.enum"},
 		{"unknown purpose in the second grant", `"haendelse":{"id":"X1"},` + grantConsent(`{"modtager":"bopaelskommune","formaal":["psykosocial_opfoelgning"],"kanaler":["telefon"]},{"modtager":"bopaelsregion","formaal":["psykosocial_opfoelgning","terapi"],"kanaler":["telefon"]}`), "/registrering/samtykke/opfoelgning/tilladelser/1/formaal/1", "schema.enum"},
 		{"purpose twice in a grant", `"haendelse":{"id":"X1"},` + grantConsent(`{"modtager":"bopaelskommune","formaal":["psykosocial_opfoelgning","psykosocial_opfoelgning"],"kanaler":["telefon"]}`), "/registrering/samtykke/opfoelgning/tilladelser/0/formaal", "schema.unique_items"},

@@ -66,7 +66,7 @@
 //	/relation/beroertPerson/cprNummer            /relation/affected/cpr               CPR number
 //	/relation/beroertPerson/navn                 /relation/affected/name
 //	/relation/beroertPerson/foedselsdato         /relation/affected/birth_date
-//	/relation/tilknytning                        /relation/kinship                    vocabulary
+//	/relation/slaegtskab                         /relation/kinship                    vocabulary
 //	/vurdering                                   /assessment
 //	/vurdering/opfoelgningsprioritet             /assessment/follow_up_priority       vocabulary
 //	/vurdering/notat                             /assessment/notes
@@ -82,7 +82,7 @@
 //	/samtykke/givetAf                            /consent/given_by                    vocabulary
 //	/samtykke/vaerge                             /consent/guardian
 //	/samtykke/vaerge/navn                        /consent/guardian/name
-//	/samtykke/vaerge/tilknytning                 /consent/guardian/relation           vocabulary
+//	/samtykke/vaerge/relation                    /consent/guardian/relation           vocabulary
 //	/samtykke/vaerge/telefon                     /consent/guardian/phone              phone number
 //	/samtykke/vaerge/email                       /consent/guardian/email
 //	/samtykke/indhentet                          /consent/obtained
@@ -136,7 +136,7 @@
 //	rolle                kop kop, kriseteam crisis_team, politi police, andet other
 //	relation/type        beroert affected, paaroerende relative, vidne witness,
 //	                     personale staff, tilskuer bystander
-//	relation/tilknytning foraelder parent, barn child, partner partner, soeskende sibling,
+//	relation/slaegtskab  foraelder parent, barn child, partner partner, soeskende sibling,
 //	                     andet other
 //	opfoelgningsprioritet  akut acute, dage days, uger weeks, ingen none
 //	samtykke/registrering  givet granted, afvist refused, ikke_indhentet not_obtained
@@ -150,7 +150,8 @@
 //	                     information_om_stoettetilbud support_information,
 //	                     psykiatrisk_opfoelgning psychiatric_follow_up
 //	givetAf              selv self, vaerge guardian, repraesentant representative
-//	vaerge/tilknytning   foraelder parent, myndighedsindehaver custodian, andet other
+//	vaerge/relation      foraelder parent, foraeldremyndighedsindehaver custodian,
+//	                     andet other
 //	metode               mundtligt_dokumenteret verbal_documented,
 //	                     underskrevet_blanket signed_form, digitalt digital
 //	aarsag               samtykke_tilbagekaldt consent_withdrawn, fejlregistrering

@@ -92,7 +92,7 @@ type wireRelation struct {
 	Type       string        `json:"type,omitempty"`
 	RelativeOf string        `json:"paaroerendeTil,omitempty"`
 	Affected   *wireAffected `json:"beroertPerson,omitempty"`
-	Kinship    string        `json:"tilknytning,omitempty"`
+	Kinship    string        `json:"slaegtskab,omitempty"`
 }
 
 // wireAffected names the affected person of a relative ("beroertPerson").
@@ -133,7 +133,7 @@ type wireGrant struct {
 // wireGuardian is the guardian who consented for a minor ("vaerge").
 type wireGuardian struct {
 	Name     string `json:"navn,omitempty"`
-	Relation string `json:"tilknytning,omitempty"`
+	Relation string `json:"relation,omitempty"`
 	Phone    string `json:"telefon,omitempty"`
 	Email    string `json:"email,omitempty"`
 }

@@ -160,7 +160,7 @@ func (m *mapper) toRecord(w *wireRecord) *record.Record {
 		r.Relation = &record.Relation{
 			Type:       term(m, relations, "/relation/type", rel.Type),
 			RelativeOf: rel.RelativeOf,
-			Kinship:    term(m, kinships, "/relation/tilknytning", rel.Kinship),
+			Kinship:    term(m, kinships, "/relation/slaegtskab", rel.Kinship),
 		}
 		if a := rel.Affected; a != nil {
 			r.Relation.Affected = &record.AffectedPerson{CPR: cpr(a.CPR), Name: a.Name, BirthDate: a.BirthDate}
@@ -202,7 +202,7 @@ func (m *mapper) consent(c *wireConsent) *record.Consent {
 	if g := c.Guardian; g != nil {
 		out.Guardian = &record.Guardian{
 			Name:     g.Name,
-			Relation: term(m, guardianRelations, "/samtykke/vaerge/tilknytning", g.Relation),
+			Relation: term(m, guardianRelations, "/samtykke/vaerge/relation", g.Relation),
 			Phone:    phone(g.Phone),
 			Email:    g.Email,
 		}

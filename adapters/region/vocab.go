@@ -71,16 +71,16 @@ var (
 		vocab.Pair("information_om_stoettetilbud", record.PurposeSupportInformation),
 		vocab.Pair("psykiatrisk_opfoelgning", record.PurposePsychiatricFollowUp),
 	)
-	kinships = vocab.New("relation/tilknytning",
+	kinships = vocab.New("relation/slaegtskab",
 		vocab.Pair("foraelder", record.KinshipParent),
 		vocab.Pair("barn", record.KinshipChild),
 		vocab.Pair("partner", record.KinshipPartner),
 		vocab.Pair("soeskende", record.KinshipSibling),
 		vocab.Pair("andet", record.KinshipOther),
 	)
-	guardianRelations = vocab.New("vaerge/tilknytning",
+	guardianRelations = vocab.New("vaerge/relation",
 		vocab.Pair("foraelder", record.GuardianParent),
-		vocab.Pair("myndighedsindehaver", record.GuardianCustodian),
+		vocab.Pair("foraeldremyndighedsindehaver", record.GuardianCustodian),
 		vocab.Pair("andet", record.GuardianOther),
 	)
 	givenBys = vocab.New("samtykke/givetAf",
