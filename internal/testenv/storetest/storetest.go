@@ -229,6 +229,10 @@ func Run(t *testing.T, newDB NewDB) {
 		{"ConcurrentResubmission", CheckConcurrentResubmission},
 		{"ConcurrentCommits", CheckConcurrentCommits},
 		{"EncryptedAtRest", CheckEncryptedAtRest},
+		{"MailboxOrder", CheckMailboxOrder},
+		{"LeaseAckRedelivery", CheckLeaseAckRedelivery},
+		{"Parking", CheckParking},
+		{"ConcurrentPullers", CheckConcurrentPullers},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.f(t, newDB) })
 	}
