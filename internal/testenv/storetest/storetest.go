@@ -243,3 +243,12 @@ func isKind(err, kind error) bool { return errors.Is(err, kind) }
 func testJournalKey() ed25519.PrivateKey {
 	return ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, ed25519.SeedSize))
 }
+
+// Replica opens another backend, journal and store on e's database with
+// the same keys and clock, as a second gateway process would.
+func (e *Env) Replica(t testing.TB, edit func(*store.Config)) *Env {
+	t.Helper()
+	r := &Env{DB: e.DB, Clock: e.Clock, Keys: e.Keys}
+	r.open(t, edit)
+	return r
+}
