@@ -76,11 +76,7 @@ func Open(ctx context.Context, pool *pgxpool.Pool, opt Options) (*Store, error) 
 	if len(opt.Schema) > maxSchemaName || !schemaName.MatchString(opt.Schema) {
 		return nil, errors.New("postgres: the schema name must be lower-case letters, digits and _")
 	}
-	q := pgx.Identifier{opt.Schema}.Sanitize() + "."
-	s := &Store{pool: pool, schema: opt.Schema, readOnly: opt.ReadOnly, t: tables{
-		entries: q + "journal_entries", nodes: q + "journal_nodes", head: q + "journal_head",
-		checkpoints: q + "journal_checkpoints", meta: q + "journal_meta",
-	}}
+	s := &Store{pool: pool, schema: opt.Schema, readOnly: opt.ReadOnly, t: tablesOf(opt.Schema)}
 	if opt.ReadOnly {
 		var v string
 		if err := pool.QueryRow(ctx, `SELECT value FROM `+s.t.meta+` WHERE key = 'schema_version'`).Scan(&v); err != nil || v != schemaVersion {
@@ -98,9 +94,27 @@ func Open(ctx context.Context, pool *pgxpool.Pool, opt Options) (*Store, error) 
 }
 
 func (s *Store) migrate(ctx context.Context) error {
-	t := s.t
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		// Processes that start together create the tables one at a time.
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('psykosocial journal schema ' || $1, 0))`, s.schema); err != nil {
+			return fmt.Errorf("postgres: create tables: %w", err)
+		}
+		return Migrate(ctx, tx, s.schema)
+	})
+}
+
+// Migrate creates the journal's tables, indexes and guards in schema (which
+// it creates if missing) inside tx, and checks their schema version. The
+// service's store calls it among its own migrations, under its own
+// migration lock, so that the journal lives in the store's database; Open
+// calls it in a transaction of its own.
+func Migrate(ctx context.Context, tx pgx.Tx, schema string) error {
+	if len(schema) > maxSchemaName || !schemaName.MatchString(schema) {
+		return errors.New("postgres: the schema name must be lower-case letters, digits and _")
+	}
+	t := tablesOf(schema)
 	ddl := []string{
-		`CREATE SCHEMA IF NOT EXISTS ` + pgx.Identifier{s.schema}.Sanitize(),
+		`CREATE SCHEMA IF NOT EXISTS ` + pgx.Identifier{schema}.Sanitize(),
 		`CREATE TABLE IF NOT EXISTS ` + t.meta + ` (key text PRIMARY KEY, value text NOT NULL)`,
 		`CREATE TABLE IF NOT EXISTS ` + t.entries + ` (
 			seq         bigint PRIMARY KEY,
@@ -135,34 +149,37 @@ func (s *Store) migrate(ctx context.Context) error {
 			root      bytea NOT NULL,
 			signed_at timestamptz NOT NULL,
 			note      bytea NOT NULL)`,
-		`CREATE OR REPLACE FUNCTION ` + pgx.Identifier{s.schema}.Sanitize() + `.journal_append_only() RETURNS trigger
+		`CREATE OR REPLACE FUNCTION ` + pgx.Identifier{schema}.Sanitize() + `.journal_append_only() RETURNS trigger
 			LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'the journal is append-only (%)', TG_TABLE_NAME; END $$`,
 	}
 	for _, tbl := range []string{"journal_entries", "journal_nodes", "journal_checkpoints"} {
 		ddl = append(ddl, `CREATE OR REPLACE TRIGGER `+tbl+`_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON `+
-			pgx.Identifier{s.schema, tbl}.Sanitize()+` FOR EACH STATEMENT EXECUTE FUNCTION `+
-			pgx.Identifier{s.schema}.Sanitize()+`.journal_append_only()`)
+			pgx.Identifier{schema, tbl}.Sanitize()+` FOR EACH STATEMENT EXECUTE FUNCTION `+
+			pgx.Identifier{schema}.Sanitize()+`.journal_append_only()`)
 	}
 	ddl = append(ddl, `INSERT INTO `+t.meta+` (key, value) VALUES ('schema_version', '`+schemaVersion+`') ON CONFLICT DO NOTHING`)
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		// Processes that start together create the tables one at a time.
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('psykosocial journal schema ' || $1, 0))`, s.schema); err != nil {
+	for _, q := range ddl {
+		if _, err := tx.Exec(ctx, q); err != nil {
 			return fmt.Errorf("postgres: create tables: %w", err)
 		}
-		for _, q := range ddl {
-			if _, err := tx.Exec(ctx, q); err != nil {
-				return fmt.Errorf("postgres: create tables: %w", err)
-			}
-		}
-		var v string
-		if err := tx.QueryRow(ctx, `SELECT value FROM `+t.meta+` WHERE key = 'schema_version'`).Scan(&v); err != nil {
-			return fmt.Errorf("postgres: schema version: %w", err)
-		}
-		if v != schemaVersion {
-			return fmt.Errorf("postgres: the journal tables are of schema version %s, this program knows %s", v, schemaVersion)
-		}
-		return nil
-	})
+	}
+	var v string
+	if err := tx.QueryRow(ctx, `SELECT value FROM `+t.meta+` WHERE key = 'schema_version'`).Scan(&v); err != nil {
+		return fmt.Errorf("postgres: schema version: %w", err)
+	}
+	if v != schemaVersion {
+		return fmt.Errorf("postgres: the journal tables are of schema version %s, this program knows %s", v, schemaVersion)
+	}
+	return nil
+}
+
+// tablesOf returns the quoted table names in schema.
+func tablesOf(schema string) tables {
+	q := pgx.Identifier{schema}.Sanitize() + "."
+	return tables{
+		entries: q + "journal_entries", nodes: q + "journal_nodes", head: q + "journal_head",
+		checkpoints: q + "journal_checkpoints", meta: q + "journal_meta",
+	}
 }
 
 // Append implements journal.Appender: one transaction that locks the head
@@ -176,28 +193,42 @@ func (s *Store) Append(ctx context.Context, build func(journal.Head) (*journal.B
 		if _, err := tx.Exec(ctx, `SET LOCAL synchronous_commit TO on`); err != nil {
 			return fmt.Errorf("postgres: begin: %w", err)
 		}
-		var size int64
-		var comp []byte
-		if err := tx.QueryRow(ctx, `SELECT size, compact FROM `+s.t.head+` WHERE id = 1 FOR UPDATE`).Scan(&size, &comp); err != nil {
-			return fmt.Errorf("postgres: lock the head: %w", err)
-		}
-		head, err := journal.ParseHead(uint64(size), comp)
-		if err != nil {
-			return err
-		}
-		b, err := build(head)
-		if err != nil {
-			return err
-		}
-		if err := s.insert(ctx, tx, b); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `UPDATE `+s.t.head+` SET size = $1, compact = $2 WHERE id = 1`,
-			int64(b.Head.Size), b.Head.MarshalCompact()); err != nil {
-			return fmt.Errorf("postgres: move the head: %w", err)
-		}
-		return nil
+		_, err := s.AppendTx(ctx, tx, build)
+		return err
 	})
+}
+
+// AppendTx appends inside tx, a transaction of the caller's on the Store's
+// database (the service's store, which commits the entries together with
+// its own rows): it locks the head row (so that appenders of every process
+// take turns), calls build, inserts the batch's rows and nodes and moves the
+// head. It returns the batch; the entries are durable once the caller
+// commits tx (with synchronous_commit on).
+func (s *Store) AppendTx(ctx context.Context, tx pgx.Tx, build func(journal.Head) (*journal.Batch, error)) (*journal.Batch, error) {
+	if s.readOnly {
+		return nil, ErrReadOnly
+	}
+	var size int64
+	var comp []byte
+	if err := tx.QueryRow(ctx, `SELECT size, compact FROM `+s.t.head+` WHERE id = 1 FOR UPDATE`).Scan(&size, &comp); err != nil {
+		return nil, fmt.Errorf("postgres: lock the head: %w", err)
+	}
+	head, err := journal.ParseHead(uint64(size), comp)
+	if err != nil {
+		return nil, err
+	}
+	b, err := build(head)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.insert(ctx, tx, b); err != nil {
+		return nil, err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE `+s.t.head+` SET size = $1, compact = $2 WHERE id = 1`,
+		int64(b.Head.Size), b.Head.MarshalCompact()); err != nil {
+		return nil, fmt.Errorf("postgres: move the head: %w", err)
+	}
+	return b, nil
 }
 
 func (s *Store) insert(ctx context.Context, tx pgx.Tx, b *journal.Batch) error {

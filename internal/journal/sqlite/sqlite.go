@@ -113,6 +113,8 @@ type Store struct {
 	r *sql.DB // query-only readers
 
 	insEntries, insNodes *sql.Stmt // rowsPerInsert-row inserts, prepared on w
+
+	borrowed bool // w and r belong to the caller (OpenDB)
 }
 
 var _ journal.Store = (*Store)(nil)
@@ -198,6 +200,20 @@ func (s *Store) migrate(ctx context.Context) error {
 		return fmt.Errorf("sqlite: create tables: %w", err)
 	}
 	defer tx.Rollback()
+	if err := Migrate(ctx, tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: create tables: %w", err)
+	}
+	return nil
+}
+
+// Migrate creates the journal's tables, indexes and guards in tx if they
+// are missing, and checks their schema version. The service's store calls
+// it among its own migrations, so that the journal lives in the store's
+// database; Open calls it in a transaction of its own.
+func Migrate(ctx context.Context, tx *sql.Tx) error {
 	for _, q := range schema {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("sqlite: create tables: %w", err)
@@ -210,14 +226,49 @@ func (s *Store) migrate(ctx context.Context) error {
 	if v != schemaVersion {
 		return fmt.Errorf("sqlite: the journal tables are of schema version %s, this program knows %s", v, schemaVersion)
 	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: create tables: %w", err)
-	}
 	return nil
 }
 
-// Close closes the database handles.
+// OpenDB returns the journal over database handles that the caller (the
+// service's store) owns: w is the one writer connection pool
+// (SetMaxOpenConns(1), _txlock=immediate, WAL, synchronous=FULL), r the
+// query-only readers. The journal's tables must exist (see Migrate). Close
+// releases the journal's prepared statements, never the handles.
+func OpenDB(ctx context.Context, w, r *sql.DB) (*Store, error) {
+	if w == nil || r == nil {
+		return nil, errors.New("sqlite: OpenDB needs the writer and reader handles")
+	}
+	s := &Store{w: w, r: r, borrowed: true}
+	var v string
+	if err := r.QueryRowContext(ctx, `SELECT value FROM journal_meta WHERE key = 'schema_version'`).Scan(&v); err != nil || v != schemaVersion {
+		if err == nil {
+			err = fmt.Errorf("schema version %s, this program knows %s", v, schemaVersion)
+		}
+		return nil, fmt.Errorf("sqlite: the database holds no journal of this version: %w", err)
+	}
+	var err error
+	if s.insEntries, err = w.PrepareContext(ctx, multiInsert(insertEntriesSQL, entryValuesSQL, rowsPerInsert)); err == nil {
+		s.insNodes, err = w.PrepareContext(ctx, multiInsert(insertNodesSQL, nodeValuesSQL, rowsPerInsert))
+	}
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlite: prepare: %w", err)
+	}
+	return s, nil
+}
+
+// Close closes the database handles (for a Store of OpenDB, only its
+// prepared statements).
 func (s *Store) Close() error {
+	if s.borrowed {
+		var errs []error
+		for _, st := range []*sql.Stmt{s.insEntries, s.insNodes} {
+			if st != nil {
+				errs = append(errs, st.Close())
+			}
+		}
+		return errors.Join(errs...)
+	}
 	return errors.Join(s.closeWriter(), s.r.Close())
 }
 
@@ -232,37 +283,52 @@ func (s *Store) Append(ctx context.Context, build func(journal.Head) (*journal.B
 		return fmt.Errorf("sqlite: begin: %w", err)
 	}
 	defer tx.Rollback()
-	var size int64
-	var comp []byte
-	if err := tx.QueryRowContext(ctx, `SELECT size, compact FROM journal_head WHERE id = 1`).Scan(&size, &comp); err != nil {
-		return fmt.Errorf("sqlite: read the head: %w", err)
-	}
-	head, err := journal.ParseHead(uint64(size), comp)
-	if err != nil {
+	if _, err := s.AppendTx(ctx, tx, build); err != nil {
 		return err
-	}
-	b, err := build(head)
-	if err != nil {
-		return err
-	}
-	if err := s.insertRows(ctx, tx, b.Rows); err != nil {
-		return err
-	}
-	if err := s.insertNodes(ctx, tx, b.Nodes); err != nil {
-		return err
-	}
-	res, err := tx.ExecContext(ctx, `UPDATE journal_head SET size = ?, compact = ? WHERE id = 1 AND size = ?`,
-		int64(b.Head.Size), b.Head.MarshalCompact(), size)
-	if err != nil {
-		return fmt.Errorf("sqlite: update the head: %w", err)
-	}
-	if n, err := res.RowsAffected(); err != nil || n != 1 {
-		return fmt.Errorf("sqlite: the head moved during the append")
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: commit: %w", err)
 	}
 	return nil
+}
+
+// AppendTx appends inside tx, a write transaction of the caller's on the
+// Store's writer handle (the service's store, which commits the entries
+// together with its own rows): it reads the head, calls build, inserts the
+// batch's rows and nodes and moves the head. It returns the batch; the
+// entries are durable once the caller commits tx.
+func (s *Store) AppendTx(ctx context.Context, tx *sql.Tx, build func(journal.Head) (*journal.Batch, error)) (*journal.Batch, error) {
+	if s.w == nil {
+		return nil, ErrReadOnly
+	}
+	var size int64
+	var comp []byte
+	if err := tx.QueryRowContext(ctx, `SELECT size, compact FROM journal_head WHERE id = 1`).Scan(&size, &comp); err != nil {
+		return nil, fmt.Errorf("sqlite: read the head: %w", err)
+	}
+	head, err := journal.ParseHead(uint64(size), comp)
+	if err != nil {
+		return nil, err
+	}
+	b, err := build(head)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.insertRows(ctx, tx, b.Rows); err != nil {
+		return nil, err
+	}
+	if err := s.insertNodes(ctx, tx, b.Nodes); err != nil {
+		return nil, err
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE journal_head SET size = ?, compact = ? WHERE id = 1 AND size = ?`,
+		int64(b.Head.Size), b.Head.MarshalCompact(), size)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: update the head: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return nil, fmt.Errorf("sqlite: the head moved during the append")
+	}
+	return b, nil
 }
 
 const (

@@ -1,0 +1,153 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"time"
+
+	"github.com/psykosocial/exchange/internal/journal"
+)
+
+// Backend is a database that a Store runs on: package store/sqlite or
+// store/postgres. Its tables are migrated when it is opened.
+type Backend interface {
+	// Write runs f in one write transaction and commits it durably; an
+	// error from f, or from the commit, rolls everything back. f may be
+	// called again if the backend retries a serialization failure.
+	Write(ctx context.Context, f func(Tx) error) error
+	// Read runs f in a read-only transaction.
+	Read(ctx context.Context, f func(Tx) error) error
+	// JournalStore is the journal's storage in the same database, for
+	// journal.New.
+	JournalStore() journal.Store
+	// Close closes what the backend opened.
+	Close() error
+}
+
+// Tx is a transaction of a Backend: the statements the Store is made of.
+// Sealed values ([]byte fields named so) are opaque to the backend.
+type Tx interface {
+	// Savepoint starts a savepoint; RollbackToSavepoint undoes what was
+	// written since; ReleaseSavepoint keeps it. One level is enough.
+	Savepoint(ctx context.Context) error
+	RollbackToSavepoint(ctx context.Context) error
+	ReleaseSavepoint(ctx context.Context) error
+
+	// PutDataKey stores a wrapped data key under id, unless it is there.
+	PutDataKey(ctx context.Context, id []byte, wrapped []byte, created time.Time) error
+	// DataKey returns the wrapped data key of id (ErrCorrupt if missing).
+	DataKey(ctx context.Context, id []byte) ([]byte, error)
+
+	// InsertReplay inserts r unless a row of (r.Sender, r.MessageID)
+	// exists; then it returns that row and inserted == false. On PostgreSQL
+	// a concurrent insert of the same key waits for the other transaction.
+	InsertReplay(ctx context.Context, r ReplayRow) (existing ReplayRow, inserted bool, err error)
+	// PurgeReplay deletes the replay rows whose expiry is at or before now.
+	PurgeReplay(ctx context.Context, now time.Time) (int64, error)
+	// InsertMessage stores a submitted message.
+	InsertMessage(ctx context.Context, m MessageRow) error
+	// Message returns a stored message, or found == false.
+	Message(ctx context.Context, sender, id string) (m MessageRow, found bool, err error)
+
+	// ClaimRecord makes owner the owner of recordID unless the record has
+	// one, and returns the owner either way.
+	ClaimRecord(ctx context.Context, recordID, owner string, at time.Time) (string, error)
+	// InsertRecord inserts r unless (r.ID, r.Version) exists; then it
+	// returns that row and inserted == false.
+	InsertRecord(ctx context.Context, r RecordRow) (existing RecordRow, inserted bool, err error)
+	// Record returns a stored record version, or found == false.
+	Record(ctx context.Context, id string, version int) (r RecordRow, found bool, err error)
+
+	// InsertMailbox queues mailbox messages (state queued, no deliveries).
+	InsertMailbox(ctx context.Context, rows []MailboxRow) error
+	// ParkExhausted parks the recipient's leased messages whose lease ended
+	// at or before now after maxDeliveries deliveries, and returns their ids.
+	ParkExhausted(ctx context.Context, recipient string, now time.Time, maxDeliveries int) ([]string, error)
+	// Lease leases up to limit of the recipient's messages that are queued
+	// or whose lease ended at or before now, acute first and then by
+	// queueing order, skipping rows another transaction holds: their state
+	// becomes leased until until and their delivery count grows by one. It
+	// returns the updated rows in that order.
+	Lease(ctx context.Context, recipient string, now, until time.Time, limit int) ([]MailboxRow, error)
+	// Ack marks the recipient's message id delivered at now unless it is
+	// delivered already; it returns the state it was in, or found == false.
+	Ack(ctx context.Context, recipient, id string, now time.Time) (prev State, found bool, err error)
+
+	// AppendJournal appends journal entries in this transaction (the
+	// journal storage's AppendTx).
+	AppendJournal(ctx context.Context, build func(journal.Head) (*journal.Batch, error)) error
+}
+
+// ReplayRow remembers one message id until the message's signed expiry.
+type ReplayRow struct {
+	// Sender and MessageID are the key.
+	Sender, MessageID string
+	// Digest is the payload digest.
+	Digest []byte
+	// ExpiresAt is the signed expiry.
+	ExpiresAt time.Time
+}
+
+// MessageRow is a stored submitted message.
+type MessageRow struct {
+	// Sender and ID name the message.
+	Sender, ID string
+	// Digest is the payload digest.
+	Digest []byte
+	// ReceivedAt is the commit time; ExpiresAt the signed expiry.
+	ReceivedAt, ExpiresAt time.Time
+	// SealedEvidence and SealedReceipt are the encrypted signed bytes and receipt.
+	SealedEvidence, SealedReceipt []byte
+}
+
+// RecordRow is a stored record version.
+type RecordRow struct {
+	// ID and Version name the record.
+	ID      string
+	Version int
+	// Owner is the owning authority at the time of storing.
+	Owner string
+	// Sender and MessageID name the message that brought it.
+	Sender, MessageID string
+	// ContentDigest is SHA-256 of the canonical record bytes.
+	ContentDigest []byte
+	// SealedBody is the encrypted canonical record.
+	SealedBody []byte
+	// StoredAt is the commit time.
+	StoredAt time.Time
+}
+
+// MailboxRow is a stored mailbox message.
+type MailboxRow struct {
+	// Seq orders the mailbox (assigned by the backend).
+	Seq int64
+	// ID is the stable mailbox message id.
+	ID string
+	// Recipient is the mailbox's authority.
+	Recipient string
+	// RecordID and RecordVersion name the record.
+	RecordID      string
+	RecordVersion int
+	// SealedView is the encrypted view; ContentDigest SHA-256 of the view.
+	SealedView, ContentDigest []byte
+	// Priority orders the mailbox.
+	Priority Priority
+	// State, LeaseUntil and Deliveries are the delivery state.
+	State      State
+	LeaseUntil time.Time
+	Deliveries int
+	// QueuedAt is the commit time.
+	QueuedAt time.Time
+}
+
+// SortMailbox orders leased rows as a pull returns them: acute first, then
+// by queueing order. Backends whose UPDATE ... RETURNING has no order call it.
+func SortMailbox(rows []MailboxRow) {
+	slices.SortFunc(rows, func(a, b MailboxRow) int {
+		if a.Priority != b.Priority {
+			return cmp.Compare(b.Priority, a.Priority)
+		}
+		return cmp.Compare(a.Seq, b.Seq)
+	})
+}

@@ -1,0 +1,9 @@
+package postgres_test
+
+import (
+	"testing"
+
+	"github.com/psykosocial/exchange/internal/testenv/storetest"
+)
+
+func BenchmarkCommit(b *testing.B) { storetest.BenchmarkCommit(b, newDB) }

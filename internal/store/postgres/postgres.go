@@ -1,0 +1,351 @@
+// Package postgres runs the gateway's store on PostgreSQL (pgx/v5), where
+// several gateway replicas share one database: the store's tables and the
+// journal's live in one schema.
+//
+// Transactions run at READ COMMITTED with synchronous_commit on, so a
+// committed intake is durable. Concurrency between replicas rests on the
+// database: an insert of a replay row, a record owner or a record version
+// that another transaction is inserting waits for it and then sees its
+// row; a pull locks the rows it leases with FOR UPDATE SKIP LOCKED, so
+// that concurrent pullers get disjoint messages; the journal's head row
+// puts every journal append, the store's and the journal's own, in one
+// order. A transaction aborted by a deadlock or serialization failure is
+// retried.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/psykosocial/exchange/internal/journal"
+	journalpg "github.com/psykosocial/exchange/internal/journal/postgres"
+	"github.com/psykosocial/exchange/internal/store"
+)
+
+// Options configures a Backend.
+type Options struct {
+	// Schema holds the tables; "" means "public". It is created if missing.
+	Schema string
+}
+
+// Backend is the store in PostgreSQL. It implements store.Backend.
+type Backend struct {
+	pool    *pgxpool.Pool
+	schema  string
+	t       tables
+	journal *journalpg.Store
+	owned   bool // Close closes the pool (OpenURL)
+}
+
+// tables are the quoted, schema-qualified table names.
+type tables struct {
+	migrations, dataKeys, replay, messages, owners, records, mailbox string
+}
+
+var _ store.Backend = (*Backend)(nil)
+
+var schemaName = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
+
+// Open migrates the schema of pool's database and returns the backend.
+// Several processes may Open the same schema at once. The pool stays the
+// caller's: Close does not close it.
+func Open(ctx context.Context, pool *pgxpool.Pool, opt Options) (*Backend, error) {
+	if pool == nil {
+		return nil, errors.New("store/postgres: the pool is nil")
+	}
+	if opt.Schema == "" {
+		opt.Schema = "public"
+	}
+	if len(opt.Schema) > maxSchemaName || !schemaName.MatchString(opt.Schema) {
+		return nil, errors.New("store/postgres: the schema name must be lower-case letters, digits and _, at most 63")
+	}
+	q := pgx.Identifier{opt.Schema}.Sanitize() + "."
+	b := &Backend{pool: pool, schema: opt.Schema, t: tables{
+		migrations: q + "store_migrations", dataKeys: q + "store_data_keys", replay: q + "store_replay",
+		messages: q + "store_messages", owners: q + "store_record_owners", records: q + "store_records", mailbox: q + "store_mailbox",
+	}}
+	if err := b.migrate(ctx); err != nil {
+		return nil, err
+	}
+	js, err := journalpg.Open(ctx, pool, journalpg.Options{Schema: opt.Schema})
+	if err != nil {
+		return nil, fmt.Errorf("store/postgres: %w", err)
+	}
+	b.journal = js
+	return b, nil
+}
+
+// OpenURL connects to the database at url (a PostgreSQL connection
+// string), migrates it and returns the backend, which owns the pool: Close
+// closes it.
+func OpenURL(ctx context.Context, url string, opt Options) (*Backend, error) {
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		return nil, fmt.Errorf("store/postgres: %w", err)
+	}
+	b, err := Open(ctx, pool, opt)
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("%w: %w", store.ErrUnavailable, err)
+	}
+	b.owned = true
+	return b, nil
+}
+
+// JournalStore implements store.Backend.
+func (b *Backend) JournalStore() journal.Store { return b.journal }
+
+// Close implements store.Backend: it closes the pool of OpenURL; a pool
+// given to Open stays the caller's to close.
+func (b *Backend) Close() error {
+	if b.owned {
+		b.pool.Close()
+	}
+	return nil
+}
+
+// retryable reports a deadlock or serialization failure.
+func retryable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
+}
+
+// Write implements store.Backend.
+func (b *Backend) Write(ctx context.Context, f func(store.Tx) error) error {
+	var err error
+	for range maxRetries {
+		err = pgx.BeginFunc(ctx, b.pool, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, `SET LOCAL synchronous_commit TO on`); err != nil {
+				return fmt.Errorf("store/postgres: begin: %w", err)
+			}
+			return f(&txn{tx: tx, b: b})
+		})
+		if !retryable(err) {
+			return err
+		}
+	}
+	return err
+}
+
+// Read implements store.Backend.
+func (b *Backend) Read(ctx context.Context, f func(store.Tx) error) error {
+	return pgx.BeginTxFunc(ctx, b.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		return f(&txn{tx: tx, b: b, readOnly: true})
+	})
+}
+
+type txn struct {
+	tx       pgx.Tx
+	b        *Backend
+	readOnly bool
+}
+
+var _ store.Tx = (*txn)(nil)
+
+func (t *txn) exec(ctx context.Context, what, q string, args ...any) (pgconn.CommandTag, error) {
+	tag, err := t.tx.Exec(ctx, q, args...)
+	if err != nil {
+		return tag, fmt.Errorf("store/postgres: %s: %w", what, err)
+	}
+	return tag, nil
+}
+
+func (t *txn) Savepoint(ctx context.Context) error {
+	_, err := t.exec(ctx, "savepoint", `SAVEPOINT intake`)
+	return err
+}
+
+func (t *txn) RollbackToSavepoint(ctx context.Context) error {
+	if _, err := t.exec(ctx, "rollback to savepoint", `ROLLBACK TO SAVEPOINT intake`); err != nil {
+		return err
+	}
+	return t.ReleaseSavepoint(ctx)
+}
+
+func (t *txn) ReleaseSavepoint(ctx context.Context) error {
+	_, err := t.exec(ctx, "release savepoint", `RELEASE SAVEPOINT intake`)
+	return err
+}
+
+func (t *txn) PutDataKey(ctx context.Context, id, wrapped []byte, created time.Time) error {
+	_, err := t.exec(ctx, "store the data key", `INSERT INTO `+t.b.t.dataKeys+` (id, wrapped, created) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING`, id, wrapped, created)
+	return err
+}
+
+func (t *txn) DataKey(ctx context.Context, id []byte) ([]byte, error) {
+	var w []byte
+	err := t.tx.QueryRow(ctx, `SELECT wrapped FROM `+t.b.t.dataKeys+` WHERE id = $1`, id).Scan(&w)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("%w: data key %x is missing", store.ErrCorrupt, id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store/postgres: data key: %w", err)
+	}
+	return w, nil
+}
+
+func (t *txn) InsertReplay(ctx context.Context, r store.ReplayRow) (store.ReplayRow, bool, error) {
+	tag, err := t.exec(ctx, "insert the replay row", `INSERT INTO `+t.b.t.replay+` (sender, message_id, digest, expires_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+		r.Sender, r.MessageID, r.Digest, r.ExpiresAt)
+	if err != nil {
+		return store.ReplayRow{}, false, err
+	}
+	if tag.RowsAffected() == 1 {
+		return store.ReplayRow{}, true, nil
+	}
+	old := store.ReplayRow{Sender: r.Sender, MessageID: r.MessageID}
+	if err := t.tx.QueryRow(ctx, `SELECT digest, expires_at FROM `+t.b.t.replay+` WHERE sender = $1 AND message_id = $2`, r.Sender, r.MessageID).Scan(&old.Digest, &old.ExpiresAt); err != nil {
+		return store.ReplayRow{}, false, fmt.Errorf("store/postgres: read the replay row: %w", err)
+	}
+	return old, false, nil
+}
+
+func (t *txn) PurgeReplay(ctx context.Context, now time.Time) (int64, error) {
+	tag, err := t.exec(ctx, "purge replay rows", `DELETE FROM `+t.b.t.replay+` WHERE expires_at <= $1`, now)
+	return tag.RowsAffected(), err
+}
+
+func (t *txn) InsertMessage(ctx context.Context, m store.MessageRow) error {
+	_, err := t.exec(ctx, "insert the message", `INSERT INTO `+t.b.t.messages+` (sender, message_id, digest, received_at, expires_at, evidence, receipt) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		m.Sender, m.ID, m.Digest, m.ReceivedAt, m.ExpiresAt, m.SealedEvidence, m.SealedReceipt)
+	return err
+}
+
+func (t *txn) Message(ctx context.Context, sender, id string) (store.MessageRow, bool, error) {
+	m := store.MessageRow{Sender: sender, ID: id}
+	err := t.tx.QueryRow(ctx, `SELECT digest, received_at, expires_at, evidence, receipt FROM `+t.b.t.messages+` WHERE sender = $1 AND message_id = $2`, sender, id).
+		Scan(&m.Digest, &m.ReceivedAt, &m.ExpiresAt, &m.SealedEvidence, &m.SealedReceipt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.MessageRow{}, false, nil
+	}
+	if err != nil {
+		return store.MessageRow{}, false, fmt.Errorf("store/postgres: read the message: %w", err)
+	}
+	m.ReceivedAt, m.ExpiresAt = m.ReceivedAt.UTC(), m.ExpiresAt.UTC()
+	return m, true, nil
+}
+
+func (t *txn) ClaimRecord(ctx context.Context, recordID, owner string, at time.Time) (string, error) {
+	if _, err := t.exec(ctx, "claim the record", `INSERT INTO `+t.b.t.owners+` (record_id, owner, since) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, recordID, owner, at); err != nil {
+		return "", err
+	}
+	var o string
+	if err := t.tx.QueryRow(ctx, `SELECT owner FROM `+t.b.t.owners+` WHERE record_id = $1`, recordID).Scan(&o); err != nil {
+		return "", fmt.Errorf("store/postgres: read the record owner: %w", err)
+	}
+	return o, nil
+}
+
+func (t *txn) InsertRecord(ctx context.Context, r store.RecordRow) (store.RecordRow, bool, error) {
+	tag, err := t.exec(ctx, "insert the record", `INSERT INTO `+t.b.t.records+` (record_id, version, owner, sender, message_id, content_digest, body, stored_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
+		r.ID, r.Version, r.Owner, r.Sender, r.MessageID, r.ContentDigest, r.SealedBody, r.StoredAt)
+	if err != nil {
+		return store.RecordRow{}, false, err
+	}
+	if tag.RowsAffected() == 1 {
+		return store.RecordRow{}, true, nil
+	}
+	old, found, err := t.Record(ctx, r.ID, r.Version)
+	if err == nil && !found {
+		err = fmt.Errorf("store/postgres: record %q version %d vanished", r.ID, r.Version)
+	}
+	return old, false, err
+}
+
+func (t *txn) Record(ctx context.Context, id string, version int) (store.RecordRow, bool, error) {
+	r := store.RecordRow{ID: id, Version: version}
+	err := t.tx.QueryRow(ctx, `SELECT owner, sender, message_id, content_digest, body, stored_at FROM `+t.b.t.records+` WHERE record_id = $1 AND version = $2`, id, version).
+		Scan(&r.Owner, &r.Sender, &r.MessageID, &r.ContentDigest, &r.SealedBody, &r.StoredAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.RecordRow{}, false, nil
+	}
+	if err != nil {
+		return store.RecordRow{}, false, fmt.Errorf("store/postgres: read the record: %w", err)
+	}
+	r.StoredAt = r.StoredAt.UTC()
+	return r, true, nil
+}
+
+func (t *txn) InsertMailbox(ctx context.Context, rows []store.MailboxRow) error {
+	var batch pgx.Batch
+	for _, m := range rows {
+		batch.Queue(`INSERT INTO `+t.b.t.mailbox+` (id, recipient, record_id, record_version, view, content_digest, priority, state, lease_until, deliveries, queued_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $8, 0, $8)`,
+			m.ID, m.Recipient, m.RecordID, m.RecordVersion, m.SealedView, m.ContentDigest, int(m.Priority), m.QueuedAt)
+	}
+	if err := t.tx.SendBatch(ctx, &batch).Close(); err != nil {
+		return fmt.Errorf("store/postgres: queue the mailbox messages: %w", err)
+	}
+	return nil
+}
+
+func (t *txn) ParkExhausted(ctx context.Context, recipient string, now time.Time, maxDeliveries int) ([]string, error) {
+	rows, err := t.tx.Query(ctx, `UPDATE `+t.b.t.mailbox+` SET state = 'parked' WHERE seq IN (
+			SELECT seq FROM `+t.b.t.mailbox+` WHERE recipient = $1 AND state = 'leased' AND lease_until <= $2 AND deliveries >= $3
+			FOR UPDATE SKIP LOCKED)
+		RETURNING id`, recipient, now, maxDeliveries)
+	if err != nil {
+		return nil, fmt.Errorf("store/postgres: park: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("store/postgres: park: %w", err)
+	}
+	return ids, nil
+}
+
+func (t *txn) Lease(ctx context.Context, recipient string, now, until time.Time, limit int) ([]store.MailboxRow, error) {
+	rows, err := t.tx.Query(ctx, `UPDATE `+t.b.t.mailbox+` SET state = 'leased', lease_until = $1, deliveries = deliveries + 1
+		WHERE seq IN (SELECT seq FROM `+t.b.t.mailbox+` WHERE recipient = $2 AND (state = 'queued' OR (state = 'leased' AND lease_until <= $3))
+			ORDER BY priority DESC, seq LIMIT $4 FOR UPDATE SKIP LOCKED)
+		RETURNING seq, id, recipient, record_id, record_version, view, content_digest, priority, state, lease_until, deliveries, queued_at`,
+		until, recipient, now, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store/postgres: lease: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.MailboxRow, error) {
+		var m store.MailboxRow
+		var prio int
+		var state string
+		err := r.Scan(&m.Seq, &m.ID, &m.Recipient, &m.RecordID, &m.RecordVersion, &m.SealedView, &m.ContentDigest, &prio, &state, &m.LeaseUntil, &m.Deliveries, &m.QueuedAt)
+		m.Priority, m.State, m.LeaseUntil, m.QueuedAt = store.Priority(prio), store.State(state), m.LeaseUntil.UTC(), m.QueuedAt.UTC()
+		return m, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store/postgres: lease: %w", err)
+	}
+	store.SortMailbox(out)
+	return out, nil
+}
+
+func (t *txn) Ack(ctx context.Context, recipient, id string, now time.Time) (store.State, bool, error) {
+	var prev string
+	err := t.tx.QueryRow(ctx, `SELECT state FROM `+t.b.t.mailbox+` WHERE recipient = $1 AND id = $2 FOR UPDATE`, recipient, id).Scan(&prev)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("store/postgres: ack: %w", err)
+	}
+	if store.State(prev) == store.StateDelivered {
+		return store.StateDelivered, true, nil
+	}
+	if _, err := t.exec(ctx, "ack", `UPDATE `+t.b.t.mailbox+` SET state = 'delivered', delivered_at = $1 WHERE recipient = $2 AND id = $3`, now, recipient, id); err != nil {
+		return "", false, err
+	}
+	return store.State(prev), true, nil
+}
+
+func (t *txn) AppendJournal(ctx context.Context, build func(journal.Head) (*journal.Batch, error)) error {
+	if t.readOnly {
+		return errors.New("store/postgres: a journal append in a read transaction")
+	}
+	_, err := t.b.journal.AppendTx(ctx, t.tx, build)
+	return err
+}

@@ -1,0 +1,359 @@
+// Package sqlite runs the gateway's store on SQLite (modernc.org/sqlite,
+// pure Go): one database file in the data directory holds the store's
+// tables and the journal's.
+//
+// The database runs in WAL mode with synchronous=FULL, so a committed
+// transaction survives a crash or power loss. All writes go through one
+// connection with BEGIN IMMEDIATE (SQLite has one writer anyway), shared
+// with the journal's own appends; reads use a pool of query-only
+// connections beside it. A pull is one write transaction, so a message is
+// leased to one puller at a time.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
+
+	"github.com/psykosocial/exchange/internal/journal"
+	journalsqlite "github.com/psykosocial/exchange/internal/journal/sqlite"
+	"github.com/psykosocial/exchange/internal/store"
+)
+
+// Options configures a Backend.
+type Options struct {
+	// ReadConns is the number of reader connections; 0 means 4.
+	ReadConns int
+	// BusyTimeout is how long a connection waits for a lock held by another
+	// process; 0 means 5 seconds.
+	BusyTimeout time.Duration
+}
+
+// Backend is the store in one SQLite database. It implements store.Backend.
+type Backend struct {
+	w, r    *sql.DB
+	journal *journalsqlite.Store
+}
+
+var _ store.Backend = (*Backend)(nil)
+
+// Open opens (creating if needed) the database at path and migrates it.
+func Open(ctx context.Context, path string, opt Options) (*Backend, error) {
+	if path == "" || strings.ContainsAny(path, "?#") {
+		return nil, errors.New("store/sqlite: the database path must be set and contain no '?' or '#'")
+	}
+	if opt.ReadConns < 0 || opt.BusyTimeout < 0 {
+		return nil, errors.New("store/sqlite: ReadConns and BusyTimeout must not be negative")
+	}
+	if opt.ReadConns == 0 {
+		opt.ReadConns = defaultReadConns
+	}
+	if opt.BusyTimeout == 0 {
+		opt.BusyTimeout = defaultBusyTimeout
+	}
+	pragmas := []string{
+		fmt.Sprintf("busy_timeout(%d)", opt.BusyTimeout.Milliseconds()),
+		"journal_mode(WAL)", "synchronous(FULL)", "temp_store(MEMORY)", "foreign_keys(1)",
+	}
+	wq := url.Values{"_pragma": append(append([]string(nil), pragmas...), fmt.Sprintf("cache_size(-%d)", writerCacheKiB)), "_txlock": {"immediate"}}
+	w, err := sql.Open("sqlite", path+"?"+wq.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("store/sqlite: open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	if err := migrate(ctx, w); err != nil {
+		w.Close()
+		return nil, err
+	}
+	rq := url.Values{"_pragma": append(append([]string(nil), pragmas...), "query_only(1)", fmt.Sprintf("cache_size(-%d)", readerCacheKiB))}
+	r, err := sql.Open("sqlite", path+"?"+rq.Encode())
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store/sqlite: open %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(opt.ReadConns)
+	r.SetMaxIdleConns(opt.ReadConns)
+	js, err := journalsqlite.OpenDB(ctx, w, r)
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("store/sqlite: %w", err)
+	}
+	return &Backend{w: w, r: r, journal: js}, nil
+}
+
+// JournalStore implements store.Backend.
+func (b *Backend) JournalStore() journal.Store { return b.journal }
+
+// Close closes the database.
+func (b *Backend) Close() error {
+	return errors.Join(b.journal.Close(), b.w.Close(), b.r.Close())
+}
+
+// Write implements store.Backend: BEGIN IMMEDIATE on the one writer
+// connection, f, COMMIT (fsynced).
+func (b *Backend) Write(ctx context.Context, f func(store.Tx) error) error {
+	tx, err := b.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store/sqlite: begin: %w", err)
+	}
+	defer tx.Rollback()
+	if err := f(&txn{tx: tx, b: b}); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store/sqlite: commit: %w", err)
+	}
+	return nil
+}
+
+// Read implements store.Backend on a reader connection.
+func (b *Backend) Read(ctx context.Context, f func(store.Tx) error) error {
+	tx, err := b.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("store/sqlite: begin: %w", err)
+	}
+	defer tx.Rollback()
+	return f(&txn{tx: tx, b: b, readOnly: true})
+}
+
+// txn is one transaction.
+type txn struct {
+	tx       *sql.Tx
+	b        *Backend
+	readOnly bool
+}
+
+var _ store.Tx = (*txn)(nil)
+
+func us(t time.Time) int64 { return t.UnixMicro() }
+func fromUS(v int64) time.Time {
+	return time.UnixMicro(v).UTC()
+}
+
+func (t *txn) exec(ctx context.Context, what, q string, args ...any) (sql.Result, error) {
+	res, err := t.tx.ExecContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store/sqlite: %s: %w", what, err)
+	}
+	return res, nil
+}
+
+func (t *txn) Savepoint(ctx context.Context) error {
+	_, err := t.exec(ctx, "savepoint", `SAVEPOINT intake`)
+	return err
+}
+
+func (t *txn) RollbackToSavepoint(ctx context.Context) error {
+	if _, err := t.exec(ctx, "rollback to savepoint", `ROLLBACK TO SAVEPOINT intake`); err != nil {
+		return err
+	}
+	return t.ReleaseSavepoint(ctx)
+}
+
+func (t *txn) ReleaseSavepoint(ctx context.Context) error {
+	_, err := t.exec(ctx, "release savepoint", `RELEASE SAVEPOINT intake`)
+	return err
+}
+
+func (t *txn) PutDataKey(ctx context.Context, id, wrapped []byte, created time.Time) error {
+	_, err := t.exec(ctx, "store the data key", `INSERT OR IGNORE INTO store_data_keys (id, wrapped, created_us) VALUES (?, ?, ?)`, id, wrapped, us(created))
+	return err
+}
+
+func (t *txn) DataKey(ctx context.Context, id []byte) ([]byte, error) {
+	var w []byte
+	err := t.tx.QueryRowContext(ctx, `SELECT wrapped FROM store_data_keys WHERE id = ?`, id).Scan(&w)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%w: data key %x is missing", store.ErrCorrupt, id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store/sqlite: data key: %w", err)
+	}
+	return w, nil
+}
+
+func (t *txn) InsertReplay(ctx context.Context, r store.ReplayRow) (store.ReplayRow, bool, error) {
+	res, err := t.exec(ctx, "insert the replay row", `INSERT OR IGNORE INTO store_replay (sender, message_id, digest, expires_us) VALUES (?, ?, ?, ?)`,
+		r.Sender, r.MessageID, r.Digest, us(r.ExpiresAt))
+	if err != nil {
+		return store.ReplayRow{}, false, err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return store.ReplayRow{}, false, fmt.Errorf("store/sqlite: insert the replay row: %w", err)
+	} else if n == 1 {
+		return store.ReplayRow{}, true, nil
+	}
+	old := store.ReplayRow{Sender: r.Sender, MessageID: r.MessageID}
+	var exp int64
+	if err := t.tx.QueryRowContext(ctx, `SELECT digest, expires_us FROM store_replay WHERE sender = ? AND message_id = ?`, r.Sender, r.MessageID).Scan(&old.Digest, &exp); err != nil {
+		return store.ReplayRow{}, false, fmt.Errorf("store/sqlite: read the replay row: %w", err)
+	}
+	old.ExpiresAt = fromUS(exp)
+	return old, false, nil
+}
+
+func (t *txn) PurgeReplay(ctx context.Context, now time.Time) (int64, error) {
+	res, err := t.exec(ctx, "purge replay rows", `DELETE FROM store_replay WHERE expires_us <= ?`, us(now))
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+func (t *txn) InsertMessage(ctx context.Context, m store.MessageRow) error {
+	_, err := t.exec(ctx, "insert the message", `INSERT INTO store_messages (sender, message_id, digest, received_us, expires_us, evidence, receipt) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		m.Sender, m.ID, m.Digest, us(m.ReceivedAt), us(m.ExpiresAt), m.SealedEvidence, m.SealedReceipt)
+	return err
+}
+
+func (t *txn) Message(ctx context.Context, sender, id string) (store.MessageRow, bool, error) {
+	m := store.MessageRow{Sender: sender, ID: id}
+	var rec, exp int64
+	err := t.tx.QueryRowContext(ctx, `SELECT digest, received_us, expires_us, evidence, receipt FROM store_messages WHERE sender = ? AND message_id = ?`, sender, id).
+		Scan(&m.Digest, &rec, &exp, &m.SealedEvidence, &m.SealedReceipt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.MessageRow{}, false, nil
+	}
+	if err != nil {
+		return store.MessageRow{}, false, fmt.Errorf("store/sqlite: read the message: %w", err)
+	}
+	m.ReceivedAt, m.ExpiresAt = fromUS(rec), fromUS(exp)
+	return m, true, nil
+}
+
+func (t *txn) ClaimRecord(ctx context.Context, recordID, owner string, at time.Time) (string, error) {
+	if _, err := t.exec(ctx, "claim the record", `INSERT OR IGNORE INTO store_record_owners (record_id, owner, since_us) VALUES (?, ?, ?)`, recordID, owner, us(at)); err != nil {
+		return "", err
+	}
+	var o string
+	if err := t.tx.QueryRowContext(ctx, `SELECT owner FROM store_record_owners WHERE record_id = ?`, recordID).Scan(&o); err != nil {
+		return "", fmt.Errorf("store/sqlite: read the record owner: %w", err)
+	}
+	return o, nil
+}
+
+func (t *txn) InsertRecord(ctx context.Context, r store.RecordRow) (store.RecordRow, bool, error) {
+	res, err := t.exec(ctx, "insert the record", `INSERT OR IGNORE INTO store_records (record_id, version, owner, sender, message_id, content_digest, body, stored_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.ID, r.Version, r.Owner, r.Sender, r.MessageID, r.ContentDigest, r.SealedBody, us(r.StoredAt))
+	if err != nil {
+		return store.RecordRow{}, false, err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return store.RecordRow{}, false, fmt.Errorf("store/sqlite: insert the record: %w", err)
+	} else if n == 1 {
+		return store.RecordRow{}, true, nil
+	}
+	old, found, err := t.Record(ctx, r.ID, r.Version)
+	if err == nil && !found {
+		err = fmt.Errorf("store/sqlite: record %q version %d vanished", r.ID, r.Version)
+	}
+	return old, false, err
+}
+
+func (t *txn) Record(ctx context.Context, id string, version int) (store.RecordRow, bool, error) {
+	r := store.RecordRow{ID: id, Version: version}
+	var at int64
+	err := t.tx.QueryRowContext(ctx, `SELECT owner, sender, message_id, content_digest, body, stored_us FROM store_records WHERE record_id = ? AND version = ?`, id, version).
+		Scan(&r.Owner, &r.Sender, &r.MessageID, &r.ContentDigest, &r.SealedBody, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.RecordRow{}, false, nil
+	}
+	if err != nil {
+		return store.RecordRow{}, false, fmt.Errorf("store/sqlite: read the record: %w", err)
+	}
+	r.StoredAt = fromUS(at)
+	return r, true, nil
+}
+
+func (t *txn) InsertMailbox(ctx context.Context, rows []store.MailboxRow) error {
+	for _, m := range rows {
+		if _, err := t.exec(ctx, "queue the mailbox message", `INSERT INTO store_mailbox (id, recipient, record_id, record_version, view, content_digest, priority, state, lease_until_us, deliveries, queued_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?)`,
+			m.ID, m.Recipient, m.RecordID, m.RecordVersion, m.SealedView, m.ContentDigest, int(m.Priority), string(store.StateQueued), us(m.QueuedAt)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *txn) ParkExhausted(ctx context.Context, recipient string, now time.Time, maxDeliveries int) ([]string, error) {
+	rows, err := t.tx.QueryContext(ctx, `UPDATE store_mailbox SET state = 'parked' WHERE recipient = ? AND state = 'leased' AND lease_until_us <= ? AND deliveries >= ? RETURNING id`,
+		recipient, us(now), maxDeliveries)
+	if err != nil {
+		return nil, fmt.Errorf("store/sqlite: park: %w", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("store/sqlite: park: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+func (t *txn) Lease(ctx context.Context, recipient string, now, until time.Time, limit int) ([]store.MailboxRow, error) {
+	rows, err := t.tx.QueryContext(ctx, `UPDATE store_mailbox SET state = 'leased', lease_until_us = ?, deliveries = deliveries + 1
+		WHERE seq IN (SELECT seq FROM store_mailbox WHERE recipient = ? AND (state = 'queued' OR (state = 'leased' AND lease_until_us <= ?))
+			ORDER BY priority DESC, seq LIMIT ?)
+		RETURNING seq, id, recipient, record_id, record_version, view, content_digest, priority, state, lease_until_us, deliveries, queued_us`,
+		us(until), recipient, us(now), limit)
+	if err != nil {
+		return nil, fmt.Errorf("store/sqlite: lease: %w", err)
+	}
+	defer rows.Close()
+	var out []store.MailboxRow
+	for rows.Next() {
+		var m store.MailboxRow
+		var prio int
+		var state string
+		var lease, queued int64
+		if err := rows.Scan(&m.Seq, &m.ID, &m.Recipient, &m.RecordID, &m.RecordVersion, &m.SealedView, &m.ContentDigest, &prio, &state, &lease, &m.Deliveries, &queued); err != nil {
+			return nil, fmt.Errorf("store/sqlite: lease: %w", err)
+		}
+		m.Priority, m.State, m.LeaseUntil, m.QueuedAt = store.Priority(prio), store.State(state), fromUS(lease), fromUS(queued)
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store/sqlite: lease: %w", err)
+	}
+	store.SortMailbox(out)
+	return out, nil
+}
+
+func (t *txn) Ack(ctx context.Context, recipient, id string, now time.Time) (store.State, bool, error) {
+	var prev string
+	err := t.tx.QueryRowContext(ctx, `SELECT state FROM store_mailbox WHERE recipient = ? AND id = ?`, recipient, id).Scan(&prev)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("store/sqlite: ack: %w", err)
+	}
+	if store.State(prev) == store.StateDelivered {
+		return store.StateDelivered, true, nil
+	}
+	if _, err := t.exec(ctx, "ack", `UPDATE store_mailbox SET state = 'delivered', delivered_us = ? WHERE recipient = ? AND id = ?`, us(now), recipient, id); err != nil {
+		return "", false, err
+	}
+	return store.State(prev), true, nil
+}
+
+func (t *txn) AppendJournal(ctx context.Context, build func(journal.Head) (*journal.Batch, error)) error {
+	if t.readOnly {
+		return errors.New("store/sqlite: a journal append in a read transaction")
+	}
+	_, err := t.b.journal.AppendTx(ctx, t.tx, build)
+	return err
+}
