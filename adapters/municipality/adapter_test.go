@@ -25,6 +25,9 @@ func ptr[T any](v T) *T { return &v }
 func fullGrants() []record.Grant {
 	var gs []record.Grant
 	for _, role := range record.RecipientRoles() {
+		if role == record.RecipientPoliceDistrict {
+			continue // the police are never granted follow-up (consent.grant_to_police)
+		}
 		g := record.Grant{Recipient: role, Channels: record.Channels()}
 		for _, p := range record.Purposes() {
 			if record.IsRegionRole(role) || !slices.Contains(record.HealthPurposes(), p) {
@@ -110,9 +113,11 @@ func TestLimitsMatchSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The schema allows every purpose in every grant; the Danish rules
-	// allow health purposes to region roles only. Encode does not validate.
+	// The schema allows every purpose in every grant and a grant to every
+	// role; the Danish rules allow health purposes to region roles only and
+	// no grant to the police. Encode does not validate.
 	r := fullRecord()
+	r.Consent.FollowUp.Grants = append(r.Consent.FollowUp.Grants, record.Grant{Recipient: record.RecipientPoliceDistrict, Channels: record.Channels()})
 	for i := range r.Consent.FollowUp.Grants {
 		r.Consent.FollowUp.Grants[i].Purposes = record.Purposes()
 	}

@@ -495,7 +495,7 @@ func TestGrantProblemPaths(t *testing.T) {
             <Formaal>psykosocial_opfoelgning</Formaal>
             <Formaal>psykiatrisk_opfoelgning</Formaal>
             <Kanal>telefon</Kanal>`, "", ""},
-		{"health purpose to the police", `<Modtager>politikreds</Modtager>
+		{"health purpose to the incident municipality", `<Modtager>haendelseskommune</Modtager>
             <Formaal>psykosocial_opfoelgning</Formaal>
             <Formaal>psykiatrisk_opfoelgning</Formaal>
             <Kanal>telefon</Kanal>`, grant + "/Formaal[2]", "consent.health_purpose_not_region"},

@@ -334,6 +334,9 @@ func checkConsent(cs *record.Consent) error {
 		if !slices.Contains(record.RecipientRoles(), g.Recipient) {
 			return bad(ptr+"/recipient", "%q is not one of %s", g.Recipient, list(record.RecipientRoles()))
 		}
+		if g.Recipient == record.RecipientPoliceDistrict {
+			return bad(ptr+"/recipient", "follow-up consent cannot be granted to the police district: the police never see contact preferences")
+		}
 		if _, first := f.GrantFor(g.Recipient); first < i {
 			return bad(ptr+"/recipient", "grants to %s twice: it would be unclear which grant holds", g.Recipient)
 		}

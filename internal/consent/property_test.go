@@ -139,7 +139,8 @@ func (g *generator) consent(r *rand.Rand, rec *record.Record, at time.Time) {
 		cs.FollowUp = &record.FollowUp{Granted: ptr(false)}
 	default:
 		cs.FollowUp = &record.FollowUp{Granted: ptr(true)}
-		for _, role := range subset(r, record.RecipientRoles()) {
+		roles := slices.DeleteFunc(slices.Clone(record.RecipientRoles()), func(x record.RecipientRole) bool { return x == record.RecipientPoliceDistrict })
+		for _, role := range subset(r, roles) {
 			channels := subset(r, record.Channels())
 			if rec.Person == nil || rec.Person.CPR == "" {
 				channels = slices.DeleteFunc(channels, func(c record.Channel) bool { return c == record.ChannelDigitalPost })

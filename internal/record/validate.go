@@ -580,6 +580,9 @@ func (c *checker) grants(f *FollowUp) {
 		if len(g.Channels) == 0 {
 			c.add(ptr+"/channels", "schema.min_items", "must name at least one channel")
 		}
+		if g.Recipient == RecipientPoliceDistrict {
+			c.add(ptr+"/recipient", "consent.grant_to_police", "the police do not make follow-up contact and never see contact preferences; they receive what identification needs on their own legal basis, without consent")
+		}
 		for j, p := range g.Purposes {
 			if slices.Contains(HealthPurposes(), p) && g.Recipient != "" && !IsRegionRole(g.Recipient) {
 				c.add(fmt.Sprintf("%s/purposes/%d", ptr, j), "consent.health_purpose_not_region",
