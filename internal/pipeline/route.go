@@ -189,10 +189,9 @@ func (w *work) withdrawal(it *store.Intake) ([]ItemResult, error) {
 	if err != nil {
 		return nil, unavailable("the withdrawal could not be reconciled", err)
 	}
+	// The store checks the version withdrawn is stored: the latest decided
+	// on, or the sender's when nobody received the record.
 	version := wd.Version
-	for _, d := range earlier {
-		version = max(version, d.Version)
-	}
 	if latest := latestVersion(earlier); latest > 0 {
 		version = latest
 	}
