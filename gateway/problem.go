@@ -52,9 +52,10 @@ var kindStatus = []struct {
 	{fault.ErrUnavailable, http.StatusServiceUnavailable, "unavailable"},
 }
 
-// catalogue lists every problem type the gateway answers with. Later issues
-// extend it (and schemas/openapi.yaml, which a test keeps identical); a
-// name is never reused for another meaning.
+// catalogue lists every problem type the gateway answers with, each with
+// its status (a type answered with two statuses, such as bad-receipt, has
+// an entry for each). Later issues extend it (and schemas/openapi.yaml,
+// which a test keeps identical); a name is never reused for another meaning.
 var catalogue = []ProblemType{
 	// One generic type per fault kind.
 	{"malformed-request", "The request cannot be read", http.StatusBadRequest},
@@ -75,14 +76,34 @@ var catalogue = []ProblemType{
 	{"timeout", "The request took too long; retry later", http.StatusServiceUnavailable},
 	{"not-ready", "The gateway is not ready", http.StatusServiceUnavailable},
 	{"internal-error", "Internal error", http.StatusInternalServerError},
+	// The pipeline's (internal/pipeline/faults.go).
+	{"bad-envelope", "The envelope cannot be opened or verified", http.StatusBadRequest},
+	{"malformed-document", "The document cannot be read", http.StatusBadRequest},
+	{"signer-mismatch", "The signer is not the authenticated sender", http.StatusForbidden},
+	{"unknown-authority", "Unknown authority", http.StatusForbidden},
+	{"ceased-authority", "The authority has ceased", http.StatusForbidden},
+	{"mailbox-forbidden", "Not the caller's own mailbox", http.StatusForbidden},
+	{"bad-receipt", "The receipt does not acknowledge this delivery", http.StatusForbidden},
+	{"bad-receipt", "The receipt does not verify", http.StatusUnprocessableEntity},
+	{"unknown-record", "No such record", http.StatusNotFound},
+	{"unknown-message", "No such mailbox message", http.StatusNotFound},
+	{"message-conflict", "Another document under a used message id", http.StatusConflict},
+	{"record-conflict", "The record id and version were stored with other content", http.StatusConflict},
+	{"not-owner", "The record belongs to another authority", http.StatusConflict},
+	{"replayed-message", "The message was received before", http.StatusUnprocessableEntity},
+	{"expired-message", "The message is outside its validity period", http.StatusUnprocessableEntity},
+	{"invalid-record", "The record is invalid", http.StatusUnprocessableEntity},
+	{"bad-request", "A parameter is out of range", http.StatusUnprocessableEntity},
+	{"store-unavailable", "Temporarily unavailable; retry later", http.StatusServiceUnavailable},
 }
 
 // ProblemTypes returns a copy of the catalogue, in its order.
 func ProblemTypes() []ProblemType { return append([]ProblemType(nil), catalogue...) }
 
-func lookupType(name string) (ProblemType, bool) {
+// lookupType finds the catalogue entry of name; status 0 takes the first.
+func lookupType(name string, status ...int) (ProblemType, bool) {
 	for _, p := range catalogue {
-		if p.Name == name {
+		if p.Name == name && (len(status) == 0 || p.Status == status[0]) {
 			return p, true
 		}
 	}
@@ -127,8 +148,8 @@ func answer(err error) (ProblemType, *fault.Error) {
 		if !errors.Is(fe.Kind, k.kind) {
 			continue
 		}
-		t, known := lookupType(fe.Type)
-		if !known || t.Status != k.status {
+		t, known := lookupType(fe.Type, k.status)
+		if !known {
 			t, _ = lookupType(k.generic)
 		}
 		return t, fe

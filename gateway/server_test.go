@@ -551,3 +551,30 @@ func counterValue(t *testing.T, g prometheus.Gatherer, name string, labels map[s
 	}
 	return 0
 }
+
+// TestCatalogueIsConsistent: every kind's generic type is catalogued with
+// the kind's status, and a name appears at most once per status.
+func TestCatalogueIsConsistent(t *testing.T) {
+	seen := map[string]bool{}
+	for _, p := range catalogue {
+		key := fmt.Sprint(p.Name, p.Status)
+		if seen[key] || p.Title == "" || p.Name == "" {
+			t.Errorf("catalogue entry %+v repeated or incomplete", p)
+		}
+		seen[key] = true
+	}
+	for _, k := range kindStatus {
+		if _, ok := lookupType(k.generic, k.status); !ok {
+			t.Errorf("%v: generic type %s not catalogued with %d", k.kind, k.generic, k.status)
+		}
+	}
+	// The pipeline's two-status type keeps its name under both kinds.
+	for _, c := range []struct {
+		kind   error
+		status int
+	}{{fault.ErrForbidden, 403}, {fault.ErrInvalid, 422}} {
+		if pt, _ := answer(fault.New(c.kind, "bad-receipt", "", "")); pt.Name != "bad-receipt" || pt.Status != c.status {
+			t.Errorf("bad-receipt as %v: %+v", c.kind, pt)
+		}
+	}
+}

@@ -1,9 +1,8 @@
 package main
 
 import (
-	"context"
+	"fmt"
 	"log/slog"
-	"time"
 
 	"github.com/psykosocial/exchange/adapters"
 	"github.com/psykosocial/exchange/certs"
@@ -11,7 +10,6 @@ import (
 	"github.com/psykosocial/exchange/internal/clock"
 	"github.com/psykosocial/exchange/internal/consent"
 	"github.com/psykosocial/exchange/internal/directory"
-	"github.com/psykosocial/exchange/internal/fault"
 	"github.com/psykosocial/exchange/internal/journal"
 	"github.com/psykosocial/exchange/internal/pipeline"
 	"github.com/psykosocial/exchange/internal/record"
@@ -37,31 +35,16 @@ type parts struct {
 	logger    *slog.Logger
 }
 
-// newPipeline builds the pipeline from the parts. Until internal/pipeline
-// has its constructor, the /v1 routes answer 503 and the gateway is not
-// ready: nothing is accepted that could not be kept.
+// newPipeline builds the pipeline from the parts.
 func newPipeline(p parts) (gateway.Pipeline, error) {
-	_ = p
-	return notWired{}, nil
+	pl, err := pipeline.New(pipeline.Config{Clock: p.clock, Certs: p.certs, Directory: p.dir, Ref: p.ref, Keys: p.keys,
+		Adapters: p.adapters, Validator: p.validator, Router: p.router, Policy: p.policy, Store: p.store,
+		Journal: p.journal, Subjects: p.subjects, Logger: p.logger})
+	if err != nil {
+		return nil, fmt.Errorf("pipeline: %w", err)
+	}
+	return pl, nil
 }
 
-// notWired answers every request as temporarily unavailable.
-type notWired struct{}
-
-func (notWired) err() error {
-	e := fault.New(fault.ErrUnavailable, "unavailable", "", "the intake and delivery pipeline is not wired in this build")
-	e.RetryAfter = time.Minute
-	return e
-}
-
-func (n notWired) Submit(context.Context, pipeline.Submission) (pipeline.SubmitResult, error) {
-	return pipeline.SubmitResult{}, n.err()
-}
-
-func (n notWired) Pull(context.Context, string, int, time.Duration) ([]pipeline.Delivery, error) {
-	return nil, n.err()
-}
-
-func (n notWired) Ack(context.Context, string, string, []byte) error { return n.err() }
-
-func (n notWired) Ready(context.Context) error { return n.err() }
+// The binary serves the real pipeline through the gateway's interface.
+var _ gateway.Pipeline = (*pipeline.Pipeline)(nil)
