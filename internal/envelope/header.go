@@ -33,6 +33,11 @@ type Header struct {
 	// Provenance names the original message of a gateway's outbound one;
 	// nil otherwise.
 	Provenance *Provenance
+	// MailboxID is the stable id of the mailbox message a gateway's
+	// delivery carries (the mailbox_id parameter of its signed header):
+	// every delivery of one mailbox message has its own ID and the same
+	// MailboxID, so the recipient files it once. Empty otherwise.
+	MailboxID string
 }
 
 // Provenance is the original message a gateway's outbound message derives
@@ -66,6 +71,7 @@ const (
 	paramOrigIssuer = "orig_iss"
 	paramOrigID     = "orig_jti"
 	paramOrigDigest = "orig_digest"
+	paramMailboxID  = "mailbox_id"
 )
 
 // jwsHeader is every parameter a message or receipt JWS may have. Decoded
@@ -83,6 +89,7 @@ type jwsHeader struct {
 	OrigIss    string `json:"orig_iss"`
 	OrigJti    string `json:"orig_jti"`
 	OrigDigest string `json:"orig_digest"`
+	MailboxID  string `json:"mailbox_id"`
 }
 
 // jweHeader is every parameter an envelope JWE may have. iat, exp and jti

@@ -63,6 +63,17 @@ const (
 	// payload and an RSA-8192 signature fit well under it.
 	maxReceiptBytes = 8 << 10
 
+	// maxReceiptV2Bytes bounds a compact version 2 receipt: 5,000 items
+	// (the store's records per message) of about 110 bytes, base64url-encoded.
+	maxReceiptV2Bytes = 1 << 20
+
+	// maxReceiptItems bounds the items of a version 2 receipt: the store
+	// takes at most 5,000 records per message.
+	maxReceiptItems = 5000
+
+	// maxReceiptVersion bounds a record version in a receipt item.
+	maxReceiptVersion = 1 << 30
+
 	// maxReasonBytes bounds a receipt's reason code.
 	maxReasonBytes = 64
 

@@ -41,8 +41,19 @@ type OpenerConfig struct {
 	// Senders gives the senders' pinned verification keys. Required for
 	// Open and VerifyReceipt; OpenXML does not use it.
 	Senders SenderKeys
-	// Replay remembers message ids. Required for Open and OpenXML.
+	// Replay remembers message ids. Required for Open and OpenXML unless
+	// ReplayByCaller is set.
 	Replay ReplayCache
+	// ReplayByCaller says that the caller, not the Opener, remembers the
+	// message ids: Open and OpenXML then check everything but the replay
+	// and record nothing, and the caller must refuse a used (issuer,
+	// message id) itself before it acts on the message. The gateway sets
+	// it: its store records the message id in the same transaction that
+	// commits the message (store.Store.Commit), so a crash between opening
+	// and committing never makes an honest retry look like a replay, and
+	// the memory is shared by every replica and lasts until the signed
+	// expiry. Replay must be nil when it is set.
+	ReplayByCaller bool
 	// Leeway is the tolerated clock skew; 0 means DefaultLeeway. At most 5 minutes.
 	Leeway time.Duration
 	// Clock is the time iat and exp are judged at. Required: NewOpener
@@ -54,11 +65,12 @@ type OpenerConfig struct {
 // (or to several, when the caller's Expect says which). It is safe for
 // concurrent use.
 type Opener struct {
-	keys    []DecryptionKey
-	senders SenderKeys
-	replay  ReplayCache
-	leeway  time.Duration
-	clock   clock.Clock
+	keys     []DecryptionKey
+	senders  SenderKeys
+	replay   ReplayCache
+	byCaller bool
+	leeway   time.Duration
+	clock    clock.Clock
 }
 
 // NewOpener validates cfg and returns an Opener.
@@ -82,12 +94,16 @@ func NewOpener(cfg OpenerConfig) (*Opener, error) {
 	if cfg.Clock == nil {
 		return nil, errors.New("envelope: OpenerConfig.Clock is nil")
 	}
+	if cfg.ReplayByCaller && cfg.Replay != nil {
+		return nil, errors.New("envelope: OpenerConfig.Replay must be nil with ReplayByCaller")
+	}
 	o := &Opener{
-		keys:    slices.Clone(cfg.DecryptionKeys),
-		senders: cfg.Senders,
-		replay:  cfg.Replay,
-		leeway:  cfg.Leeway,
-		clock:   cfg.Clock,
+		keys:     slices.Clone(cfg.DecryptionKeys),
+		senders:  cfg.Senders,
+		replay:   cfg.Replay,
+		byCaller: cfg.ReplayByCaller,
+		leeway:   cfg.Leeway,
+		clock:    cfg.Clock,
 	}
 	if o.leeway == 0 {
 		o.leeway = DefaultLeeway
@@ -114,7 +130,8 @@ func (e Expect) check(xml bool) error {
 	switch {
 	case !ValidAuthorityID(e.Sender), !ValidAuthorityID(e.Recipient):
 		return errors.New("envelope: Expect needs the sender's and the recipient's authority ids")
-	case xml && !reXMLType.MatchString(e.ContentType), !xml && !reJSONType.MatchString(e.ContentType):
+	case xml && !reXMLType.MatchString(e.ContentType),
+		!xml && !reJSONType.MatchString(e.ContentType) && !(e.Sender == GatewayID && reXMLType.MatchString(e.ContentType)):
 		return errors.New("envelope: Expect.ContentType is not a document content type of the right family")
 	case xml && len(e.Kinds) != 0:
 		return errors.New("envelope: OpenXML takes no Kinds: the signed XML says the kind")
@@ -187,8 +204,8 @@ func (o *Opener) Open(ctx context.Context, envelope []byte, want Expect) (*Opene
 	if err := want.check(false); err != nil {
 		return nil, err
 	}
-	if o.senders == nil || o.replay == nil {
-		return nil, errors.New("envelope: Open needs OpenerConfig.Senders and Replay")
+	if o.senders == nil || (o.replay == nil && !o.byCaller) {
+		return nil, errors.New("envelope: Open needs OpenerConfig.Senders and Replay (or ReplayByCaller)")
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -247,6 +264,9 @@ func (o *Opener) Open(ctx context.Context, envelope []byte, want Expect) (*Opene
 	if oerr != nil {
 		return nil, oerr
 	}
+	if h.MailboxID != "" && (h.Iss != GatewayID || !ValidMessageID(h.MailboxID)) {
+		return nil, refusef(CheckHeader, ErrHeader, "mailbox_id is a lower-case UUID sent by the gateway only")
+	}
 	if oerr := o.checkReplay(ctx, h.Iss, h.Jti, expires); oerr != nil {
 		return nil, oerr
 	}
@@ -255,7 +275,7 @@ func (o *Opener) Open(ctx context.Context, envelope []byte, want Expect) (*Opene
 		Sender:  h.Iss,
 		Header: Header{
 			Kind: kind, ContentType: h.Cty, KeyID: h.Kid, Issuer: h.Iss, Audience: h.Aud,
-			IssuedAt: iat, Expires: expires, ID: h.Jti, Provenance: prov,
+			IssuedAt: iat, Expires: expires, ID: h.Jti, Provenance: prov, MailboxID: h.MailboxID,
 		},
 		Signed: signed,
 		Digest: DigestOf(plaintext),
@@ -271,8 +291,8 @@ func (o *Opener) OpenXML(ctx context.Context, envelope []byte, want Expect) (*Op
 	if err := want.check(true); err != nil {
 		return nil, err
 	}
-	if o.replay == nil {
-		return nil, errors.New("envelope: OpenXML needs OpenerConfig.Replay")
+	if o.replay == nil && !o.byCaller {
+		return nil, errors.New("envelope: OpenXML needs OpenerConfig.Replay (or ReplayByCaller)")
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -408,8 +428,8 @@ func (o *Opener) verifyJWS(ctx context.Context, signed, sender string, receipt b
 		return nil, nil, refusef(CheckHeader, ErrHeader, "missing parameter iat")
 	}
 	if receipt {
-		if h.Exp != nil || h.OrigIss != "" || h.OrigJti != "" || h.OrigDigest != "" {
-			return nil, nil, refusef(CheckHeader, ErrHeader, "a receipt has no exp and no provenance")
+		if h.Exp != nil || h.OrigIss != "" || h.OrigJti != "" || h.OrigDigest != "" || h.MailboxID != "" {
+			return nil, nil, refusef(CheckHeader, ErrHeader, "a receipt has no exp, no provenance and no mailbox id")
 		}
 	} else if h.Exp == nil {
 		return nil, nil, refusef(CheckHeader, ErrHeader, "missing parameter exp")
@@ -475,8 +495,12 @@ func provenance(h *jwsHeader) (*Provenance, *OpenError) {
 	return p, nil
 }
 
-// checkReplay asks the replay cache about issuer's jti.
+// checkReplay asks the replay cache about issuer's jti; with
+// ReplayByCaller it leaves the check to the caller.
 func (o *Opener) checkReplay(ctx context.Context, issuer, jti string, exp time.Time) *OpenError {
+	if o.byCaller {
+		return nil
+	}
 	seen, err := o.replay.Seen(ctx, issuer, jti, exp)
 	if err != nil {
 		return refuse(CheckReplay, fmt.Errorf("%w: replay cache: %w", ErrUnavailable, err))

@@ -176,33 +176,43 @@ func (s *Sealer) SignReceipt(ctx context.Context, r Receipt) ([]byte, Receipt, e
 	if err != nil {
 		return nil, Receipt{}, err
 	}
-	id, err := NewMessageID(s.rand)
+	token, err := s.signReceiptPayload(ctx, payload, r.Recipient, r.Sender, r.Time)
 	if err != nil {
 		return nil, Receipt{}, err
 	}
+	return []byte(token), r, nil
+}
+
+// signReceiptPayload signs a canonical receipt payload with the header
+// every receipt version shares.
+func (s *Sealer) signReceiptPayload(ctx context.Context, payload []byte, recipient, sender string, at time.Time) ([]byte, error) {
+	id, err := NewMessageID(s.rand)
+	if err != nil {
+		return nil, err
+	}
 	if err := ctx.Err(); err != nil {
-		return nil, Receipt{}, err
+		return nil, err
 	}
 	opts := (&jose.SignerOptions{}).
 		WithType(TypReceipt).
 		WithContentType(ContentTypeReceipt).
-		WithHeader("iss", r.Recipient).
-		WithHeader("aud", r.Sender).
-		WithHeader("iat", r.Time.Unix()).
+		WithHeader("iss", recipient).
+		WithHeader("aud", sender).
+		WithHeader("iat", at.Unix()).
 		WithHeader("jti", id)
 	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: s.key.alg, Key: s.key.signer}, opts)
 	if err != nil {
-		return nil, Receipt{}, fmt.Errorf("envelope: SignReceipt: signer: %w", err)
+		return nil, fmt.Errorf("envelope: SignReceipt: signer: %w", err)
 	}
 	obj, err := signer.Sign(payload)
 	if err != nil {
-		return nil, Receipt{}, fmt.Errorf("envelope: SignReceipt: sign: %w", err)
+		return nil, fmt.Errorf("envelope: SignReceipt: sign: %w", err)
 	}
 	token, err := obj.CompactSerialize()
 	if err != nil {
-		return nil, Receipt{}, fmt.Errorf("envelope: SignReceipt: serialize: %w", err)
+		return nil, fmt.Errorf("envelope: SignReceipt: serialize: %w", err)
 	}
-	return []byte(token), r, nil
+	return []byte(token), nil
 }
 
 // VerifyReceipt verifies a receipt signed by signer (the message's
@@ -214,53 +224,73 @@ func (s *Sealer) SignReceipt(ctx context.Context, r Receipt) ([]byte, Receipt, e
 // The caller compares MessageID and PayloadDigest with its own record of
 // the message. Receipts are not replay-checked: see SignReceipt.
 func (o *Opener) VerifyReceipt(ctx context.Context, token []byte, signer string) (*Receipt, error) {
-	if !ValidAuthorityID(signer) {
-		return nil, errors.New("envelope: VerifyReceipt: signer is not an authority id")
-	}
-	if o.senders == nil {
-		return nil, errors.New("envelope: VerifyReceipt needs OpenerConfig.Senders")
-	}
-	if err := ctx.Err(); err != nil {
+	payload, h, iat, err := o.verifyReceiptJWS(ctx, token, signer, maxReceiptBytes)
+	if err != nil {
 		return nil, err
 	}
-	if len(token) == 0 || len(token) > maxReceiptBytes {
-		return nil, refusef(CheckSize, ErrTooLarge, fmt.Sprintf("a receipt has 1 to %d bytes", maxReceiptBytes))
+	r, perr := parseReceipt(payload)
+	if perr != nil {
+		return nil, refusef(CheckPayload, ErrReceipt, perr.Error())
+	}
+	if oerr := checkReceiptParties(r.Recipient, r.Sender, r.Time, h, iat); oerr != nil {
+		return nil, oerr
+	}
+	return r, nil
+}
+
+// verifyReceiptJWS applies the checks every receipt version shares, up to
+// the payload: size (at most maxBytes), the strict header, the pinned key,
+// the signature, typ, cty, iss = signer, iat and jti.
+func (o *Opener) verifyReceiptJWS(ctx context.Context, token []byte, signer string, maxBytes int) ([]byte, *jwsHeader, time.Time, error) {
+	if !ValidAuthorityID(signer) {
+		return nil, nil, time.Time{}, errors.New("envelope: VerifyReceipt: signer is not an authority id")
+	}
+	if o.senders == nil {
+		return nil, nil, time.Time{}, errors.New("envelope: VerifyReceipt needs OpenerConfig.Senders")
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, nil, time.Time{}, err
+	}
+	if len(token) == 0 || len(token) > maxBytes {
+		return nil, nil, time.Time{}, refusef(CheckSize, ErrTooLarge, fmt.Sprintf("a receipt has 1 to %d bytes", maxBytes))
 	}
 	h, payload, oerr := o.verifyJWS(ctx, string(token), signer, true)
 	if oerr != nil {
-		return nil, oerr
+		return nil, nil, time.Time{}, oerr
 	}
 	if h.Typ != TypReceipt {
-		return nil, refusef(CheckTyp, ErrTyp, "typ is not "+TypReceipt)
+		return nil, nil, time.Time{}, refusef(CheckTyp, ErrTyp, "typ is not "+TypReceipt)
 	}
 	if h.Cty != ContentTypeReceipt {
-		return nil, refusef(CheckHeader, ErrContentType, "cty is not "+ContentTypeReceipt)
+		return nil, nil, time.Time{}, refusef(CheckHeader, ErrContentType, "cty is not "+ContentTypeReceipt)
 	}
 	if h.Iss != signer {
-		return nil, refusef(CheckIssuer, ErrIssuer, "iss is not the expected signer")
+		return nil, nil, time.Time{}, refusef(CheckIssuer, ErrIssuer, "iss is not the expected signer")
 	}
 	iat, oerr := numericDate(h.Iat, "iat")
 	if oerr != nil {
-		return nil, oerr
+		return nil, nil, time.Time{}, oerr
 	}
 	if iat.After(o.clock.Now().Add(o.leeway)) {
-		return nil, refusef(CheckIssuedAt, ErrNotYetValid, "iat is later than now plus the leeway")
+		return nil, nil, time.Time{}, refusef(CheckIssuedAt, ErrNotYetValid, "iat is later than now plus the leeway")
 	}
 	if !ValidMessageID(h.Jti) {
-		return nil, refusef(CheckID, ErrMessageID, "jti is not a lower-case UUID")
+		return nil, nil, time.Time{}, refusef(CheckID, ErrMessageID, "jti is not a lower-case UUID")
 	}
-	r, err := parseReceipt(payload)
-	if err != nil {
-		return nil, refusef(CheckPayload, ErrReceipt, err.Error())
+	return payload, h, iat, nil
+}
+
+// checkReceiptParties checks a decoded receipt against its header: the
+// recipient is the signer, the sender is aud, and time equals iat.
+func checkReceiptParties(recipient, sender string, at time.Time, h *jwsHeader, iat time.Time) *OpenError {
+	if recipient != h.Iss {
+		return refusef(CheckIssuer, ErrIssuer, "the receipt's recipient is not its signer")
 	}
-	if r.Recipient != h.Iss {
-		return nil, refusef(CheckIssuer, ErrIssuer, "the receipt's recipient is not its signer")
+	if sender != h.Aud {
+		return refusef(CheckAudience, ErrAudience, "the receipt's sender is not its aud")
 	}
-	if r.Sender != h.Aud {
-		return nil, refusef(CheckAudience, ErrAudience, "the receipt's sender is not its aud")
+	if !at.Equal(iat) {
+		return refusef(CheckPayload, ErrReceipt, "time and iat differ")
 	}
-	if !r.Time.Equal(iat) {
-		return nil, refusef(CheckPayload, ErrReceipt, "time and iat differ")
-	}
-	return r, nil
+	return nil
 }

@@ -77,6 +77,9 @@ type Message struct {
 	ID string
 	// Provenance names the original message (Seal by the gateway only).
 	Provenance *Provenance
+	// MailboxID is the stable mailbox message id of a delivery (Seal by
+	// the gateway only), a lower-case UUID, signed as mailbox_id.
+	MailboxID string
 }
 
 // Sealed is a sealed message.
@@ -103,8 +106,11 @@ func (s *Sealer) Seal(ctx context.Context, m Message) (*Sealed, error) {
 	if m.Kind != KindRegistration && m.Kind != KindWithdrawal {
 		return nil, fmt.Errorf("envelope: Seal: kind %q is not registration or withdrawal", m.Kind)
 	}
-	if !reJSONType.MatchString(m.ContentType) {
-		return nil, fmt.Errorf("envelope: Seal: content type %q is not a +json document type", m.ContentType)
+	if !reJSONType.MatchString(m.ContentType) && !(s.issuer == GatewayID && reXMLType.MatchString(m.ContentType)) {
+		return nil, fmt.Errorf("envelope: Seal: content type %q is not a +json document type (the gateway also signs +xml deliveries)", m.ContentType)
+	}
+	if m.MailboxID != "" && (s.issuer != GatewayID || !ValidMessageID(m.MailboxID)) {
+		return nil, errors.New("envelope: Seal: a mailbox id is a lower-case UUID sent by the gateway only")
 	}
 	if m.Provenance != nil {
 		if s.issuer != GatewayID {
@@ -137,6 +143,10 @@ func (s *Sealer) Seal(ctx context.Context, m Message) (*Sealed, error) {
 			WithHeader(paramOrigDigest, p.Digest.String())
 		h.Provenance = &Provenance{Issuer: p.Issuer, ID: p.ID, Digest: p.Digest}
 	}
+	if m.MailboxID != "" {
+		opts.WithHeader(paramMailboxID, m.MailboxID)
+		h.MailboxID = m.MailboxID
+	}
 	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: s.key.alg, Key: s.key.signer}, opts)
 	if err != nil {
 		return nil, fmt.Errorf("envelope: Seal: signer: %w", err)
@@ -161,7 +171,7 @@ func (s *Sealer) Seal(ctx context.Context, m Message) (*Sealed, error) {
 // It does not sign: the document carries its own XML-DSig signature, whose
 // signed header must name the same sender, recipient and message id.
 func (s *Sealer) SealXML(ctx context.Context, m Message) (*Sealed, error) {
-	if m.Kind != "" || m.Provenance != nil {
+	if m.Kind != "" || m.Provenance != nil || m.MailboxID != "" {
 		return nil, errors.New("envelope: SealXML: the kind and the provenance of XML travel in its signed header, not in the envelope")
 	}
 	if !reXMLType.MatchString(m.ContentType) {

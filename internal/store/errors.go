@@ -59,6 +59,9 @@ type ConflictError struct {
 	RecordID string
 	// Reason says what contradicts what, without personal data.
 	Reason string
+	// NotOwner is set when the record belongs to another authority (the
+	// conflict is one of ownership, not of content).
+	NotOwner bool
 }
 
 // Error implements error.

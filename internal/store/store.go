@@ -134,6 +134,7 @@ type sealedIntake struct {
 	msg      MessageRow
 	records  []RecordRow
 	mailbox  [][]MailboxRow
+	notices  [][]MailboxRow
 	prepared bool
 }
 
@@ -168,6 +169,9 @@ func (s *Store) Commit(ctx context.Context, intakes ...*Intake) ([]Outcome, erro
 		n += 2 + len(in.Records)
 		for _, r := range in.Records {
 			n += len(r.Deliveries)
+		}
+		for _, w := range in.Withdrawals {
+			n += len(w.Deliveries)
 		}
 	}
 	key, err := s.seal.key(ctx, now, n)
@@ -289,7 +293,7 @@ func (s *Store) commitIntake(ctx context.Context, tx Tx, si *sealedIntake, now t
 			return nil, Outcome{}, err
 		}
 		if owner != m.Sender && !s.cfg.Owners(owner, m.Sender, rr.ID) {
-			return refuse(&ConflictError{MessageID: m.ID, RecordID: rr.ID, Reason: "the record belongs to another authority"})
+			return refuse(&ConflictError{MessageID: m.ID, RecordID: rr.ID, Reason: "the record belongs to another authority", NotOwner: true})
 		}
 		rr.Owner = owner
 		old, inserted, err := tx.InsertRecord(ctx, rr)
@@ -311,6 +315,26 @@ func (s *Store) commitIntake(ctx context.Context, tx Tx, si *sealedIntake, now t
 		}
 		entries = append(entries, si.in.Records[j].Journal...)
 	}
+	for j, w := range si.in.Withdrawals {
+		if _, found, err := tx.Record(ctx, w.RecordID, w.Version); err != nil {
+			return nil, Outcome{}, err
+		} else if !found {
+			return refuse(fmt.Errorf("%w: message %q withdraws record %q version %d, which is not stored", ErrNotFound, m.ID, w.RecordID, w.Version))
+		}
+		owner, err := tx.ClaimRecord(ctx, w.RecordID, m.Sender, now)
+		if err != nil {
+			return nil, Outcome{}, err
+		}
+		if owner != m.Sender && !s.cfg.Owners(owner, m.Sender, w.RecordID) {
+			return refuse(&ConflictError{MessageID: m.ID, RecordID: w.RecordID, Reason: "the record belongs to another authority", NotOwner: true})
+		}
+		if len(si.notices[j]) > 0 {
+			if err := tx.InsertMailbox(ctx, si.notices[j]); err != nil {
+				return nil, Outcome{}, err
+			}
+		}
+		entries = append(entries, w.Journal...)
+	}
 	if err := tx.ReleaseSavepoint(ctx); err != nil {
 		return nil, Outcome{}, err
 	}
@@ -323,6 +347,9 @@ func (s *Store) checkEntries(in *Intake) error {
 	all := append([]journal.Entry(nil), in.Journal...)
 	for _, r := range in.Records {
 		all = append(all, r.Journal...)
+	}
+	for _, w := range in.Withdrawals {
+		all = append(all, w.Journal...)
 	}
 	if len(all) == 0 {
 		return nil
@@ -390,6 +417,34 @@ func (s *Store) check(in *Intake, now time.Time) error {
 			seenBox[d.ID] = true
 		}
 	}
+	if len(in.Withdrawals) > maxRecordsPerIntake {
+		return &InputError{Field: "withdrawals", Reason: fmt.Sprintf("more than %d in one message", maxRecordsPerIntake)}
+	}
+	for i, w := range in.Withdrawals {
+		f := fmt.Sprintf("withdrawals[%d]", i)
+		switch {
+		case !isID(w.RecordID):
+			return &InputError{Field: f + ".record_id", Reason: "not a record id"}
+		case w.Version < 1:
+			return &InputError{Field: f + ".version", Reason: "must be 1 or more"}
+		case len(w.Deliveries) > maxDeliveriesPerRecord:
+			return &InputError{Field: f + ".deliveries", Reason: fmt.Sprintf("more than %d", maxDeliveriesPerRecord)}
+		}
+		for k, d := range w.Deliveries {
+			g := fmt.Sprintf("%s.deliveries[%d]", f, k)
+			switch {
+			case !isID(d.ID) || seenBox[d.ID]:
+				return &InputError{Field: g + ".id", Reason: "not an id, or the same mailbox message id twice"}
+			case !isAuthority(d.Recipient):
+				return &InputError{Field: g + ".recipient", Reason: "not an authority id"}
+			case len(d.View) == 0 || len(d.View) > maxViewBytes:
+				return &InputError{Field: g + ".view", Reason: fmt.Sprintf("give 1 to %d bytes", maxViewBytes)}
+			case d.Priority != PriorityNormal && d.Priority != PriorityAcute:
+				return &InputError{Field: g + ".priority", Reason: "neither normal nor acute"}
+			}
+			seenBox[d.ID] = true
+		}
+	}
 	return nil
 }
 
@@ -425,6 +480,19 @@ func (s *Store) sealIntake(k *dataKey, in *Intake, now time.Time) (*sealedIntake
 				SealedView: v, ContentDigest: vd[:], Priority: d.Priority, State: StateQueued, QueuedAt: now})
 		}
 		si.mailbox = append(si.mailbox, box)
+	}
+	for _, w := range in.Withdrawals {
+		var box []MailboxRow
+		for _, d := range w.Deliveries {
+			v, err := s.seal.seal(k, d.View, tableMailbox, "view", mailboxRowKey(d.ID, w.RecordID, w.Version))
+			if err != nil {
+				return nil, err
+			}
+			vd := sha256.Sum256(d.View)
+			box = append(box, MailboxRow{ID: d.ID, Recipient: d.Recipient, RecordID: w.RecordID, RecordVersion: w.Version,
+				SealedView: v, ContentDigest: vd[:], Priority: d.Priority, State: StateQueued, QueuedAt: now})
+		}
+		si.notices = append(si.notices, box)
 	}
 	return si, nil
 }

@@ -16,6 +16,25 @@ type Intake struct {
 	// Journal are the message's own entries (received, rejected items,
 	// ...); each record's entries travel with the record.
 	Journal []journal.Entry
+	// Withdrawals are the record versions the message withdraws (a
+	// withdrawal notice), with the notices queued to their holders.
+	Withdrawals []Withdrawal
+}
+
+// Withdrawal is a stored record version that a message withdraws, and the
+// withdrawal notices to the authorities that hold it. Only the record's
+// owner (or an authority Config.Owners admits) withdraws it; a record
+// version that is not stored is refused (ErrNotFound).
+type Withdrawal struct {
+	// RecordID and Version name the stored version withdrawn.
+	RecordID string
+	// Version is the stored version the notices name.
+	Version int
+	// Deliveries are the withdrawal notices, encoded by each recipient's
+	// adapter, one per holder.
+	Deliveries []Delivery
+	// Journal are the withdrawal's entries (withdrawn, queued, ...).
+	Journal []journal.Entry
 }
 
 // Message is a submitted message as the sender signed it.
@@ -99,7 +118,8 @@ const (
 type Outcome struct {
 	// Err is nil when the intake was committed; otherwise it matches
 	// ErrDuplicate (an *AlreadyReceivedError with the original receipt),
-	// ErrConflict, ErrExpired or ErrInvalid, and nothing of the intake was
+	// ErrConflict, ErrExpired, ErrInvalid or ErrNotFound (a withdrawal of a
+	// record version that is not stored), and nothing of the intake was
 	// written.
 	Err error
 	// AlreadyStored lists the records that were stored before with the same

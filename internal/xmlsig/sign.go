@@ -43,6 +43,10 @@ func Sign(root *etree.Element, key crypto.Signer, cert *x509.Certificate) (*etre
 	if problem != "" {
 		return nil, fmt.Errorf("xmlsig: sign: %w: %s", ErrNotSignable, problem)
 	}
+	if n := countElements(root, MaxSignedElements); n+signatureElements > MaxSignedElements {
+		return nil, fmt.Errorf("xmlsig: sign: %w: the document has %d elements; with its signature a signed document may have at most %d (the XML-DSig library's traversal budget): split the list into several messages",
+			ErrTooLarge, n, MaxSignedElements)
+	}
 	if err := checkSignable(root, id); err != nil {
 		return nil, fmt.Errorf("xmlsig: sign: %w", err)
 	}

@@ -6,9 +6,13 @@
 //	gateway validate [-format NAME] [-json] FILE...
 //	gateway directory generate [-o FILE] [-east-region-code CODE -east-region-cvr CVR]
 //	gateway directory check FILE
+//	gateway certs init|issue|revoke ...
+//	gateway audit export|verify ...
+//	gateway serve --dev [-data DIR] [-port N] [-operator-port N]
+//	gateway serve -config FILE
 //
-// Later subcommands (certs, audit, serve) follow the same convention: one
-// word, then its own flags. main only parses arguments and wires parts;
+// Every subcommand follows the same convention: one word, then its own
+// flags. main only parses arguments and wires parts;
 // the work is done by the packages under internal/ and adapters/.
 package main
 
@@ -38,6 +42,17 @@ type env struct {
 	// clock is the one clock of the process: clock.System() in main, a
 	// fake in tests. Nothing below main reads the wall clock.
 	clock clock.Clock
+	// getenv reads the environment (os.Getenv in main; nil reads nothing).
+	// Nothing below main reads the environment.
+	getenv func(string) string
+}
+
+// getenvOrEmpty reads the environment variable name through e.getenv.
+func (e *env) getenvOrEmpty(name string) string {
+	if e.getenv == nil {
+		return ""
+	}
+	return e.getenv(name)
 }
 
 // Exit codes.
@@ -55,12 +70,13 @@ func commands() map[string]command {
 		"directory": {"generate or check the authority directory", runDirectory},
 		"certs":     {"development PKI: init, issue (rollover), revoke", runCerts},
 		"audit":     {"audit journal: export it, verify an export offline", runAudit},
+		"serve":     {"run the gateway service (--dev: zero configuration on loopback; -config FILE)", runServe},
 	}
 }
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, clock: clock.System()}, os.Args[1:])
+	code := run(ctx, &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, clock: clock.System(), getenv: os.Getenv}, os.Args[1:])
 	stop()
 	os.Exit(code)
 }
