@@ -57,7 +57,9 @@ func devPKI(t *testing.T) string {
 			return
 		}
 		var ref *refdata.Data
-		if ref, pki.err = refdata.Load(refdata.Config{}); pki.err != nil {
+		// Region Østdanmark configured with the made-up test values, so
+		// that the 2027 merger can be driven through the pipeline.
+		if ref, pki.err = refdata.Load(refdata.TestEastRegion()); pki.err != nil {
 			return
 		}
 		_, pki.err = certs.InitDevPKI(certs.InitOptions{DataDir: pki.dir, Ref: ref, Clock: clock.Fixed(t0),
@@ -152,10 +154,17 @@ func backends(t *testing.T, f func(t *testing.T, e *env)) {
 
 func newEnv(t *testing.T, open backendFunc) *env {
 	t.Helper()
+	return newEnvWith(t, open, nil)
+}
+
+// newEnvWith is newEnv with the trust store's configuration edited by edit
+// (nil: as the development CA gives it).
+func newEnvWith(t *testing.T, open backendFunc, edit func(*certs.Config)) *env {
+	t.Helper()
 	ctx := context.Background()
 	data := devPKI(t)
 	e := &env{t: t, ctx: ctx, clock: clock.NewFake(t0)}
-	ref, err := refdata.Load(refdata.Config{})
+	ref, err := refdata.Load(refdata.TestEastRegion())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +176,11 @@ func newEnv(t *testing.T, open backendFunc) *env {
 	if e.dir, err = directory.Load(e.paths.Directory(), ref); err != nil {
 		t.Fatal(err)
 	}
-	if e.certs, err = certs.NewStore(ca.StoreConfig(), e.dir); err != nil {
+	cfg := ca.StoreConfig()
+	if edit != nil {
+		edit(&cfg)
+	}
+	if e.certs, err = certs.NewStore(cfg, e.dir); err != nil {
 		t.Fatal(err)
 	}
 	gwKeys, err := keys.NewFileProvider(keys.FileConfig{Dir: e.paths.Gateway()})

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/psykosocial/exchange/adapters"
@@ -105,14 +106,14 @@ func (w *work) record(rec *record.Record, body []byte, standing routing.Standing
 		for _, n := range notices {
 			switch n.Action {
 			case consent.ActionCorrect:
-				sends = append(sends, send{to: n.Recipient, event: journal.EventCorrected, because: string(n.Because)})
+				sends = append(sends, send{to: n.Recipient, event: journal.EventCorrected, because: noticeReason(n)})
 			case consent.ActionDeliver:
 				sends = append(sends, send{to: n.Recipient})
 			case consent.ActionWithdraw:
-				sends = append(sends, send{to: n.Recipient, withdraw: true, version: n.Version, event: journal.EventWithdrawn, because: string(n.Because)})
+				sends = append(sends, send{to: n.Recipient, withdraw: true, version: n.Version, event: journal.EventWithdrawn, because: noticeReason(n)})
 			case consent.ActionPending:
 				e := base
-				e.Event, e.Outcome, e.Reason = journal.EventWithheld, journal.OutcomeRefused, "correction pending: "+string(n.Because)
+				e.Event, e.Counterpart, e.Outcome, e.Reason = journal.EventWithheld, n.Recipient, journal.OutcomeRefused, "correction pending: "+noticeReason(n)
 				sr.Journal = append(sr.Journal, e)
 			}
 		}
@@ -202,12 +203,20 @@ func (w *work) withdrawal(it *store.Intake) ([]ItemResult, error) {
 	recv.Event, recv.Actor, recv.Counterpart, recv.Reason = journal.EventReceived, w.in.sender, directory.GatewayID, "withdrawal: "+string(wd.Reason)
 	sw.Journal = append(sw.Journal, recv)
 	for _, n := range notices {
+		if n.Action == consent.ActionPending {
+			// The holder has ceased and its successor cannot be addressed
+			// yet: the notice waits, and the journal says why.
+			e := base
+			e.Event, e.Counterpart, e.Outcome, e.Reason = journal.EventWithheld, n.Recipient, journal.OutcomeRefused, "withdrawal pending: "+noticeReason(n)
+			sw.Journal = append(sw.Journal, e)
+			continue
+		}
 		if n.Action != consent.ActionWithdraw {
 			continue
 		}
 		notice := *wd
 		notice.Version = n.Version
-		d, es, err := w.notice(n.Recipient, &notice, base, string(n.Because))
+		d, es, err := w.notice(n.Recipient, &notice, base, noticeReason(n))
 		if err != nil {
 			return nil, err
 		}
@@ -215,6 +224,21 @@ func (w *work) withdrawal(it *store.Intake) ([]ItemResult, error) {
 	}
 	it.Withdrawals = append(it.Withdrawals, sw)
 	return []ItemResult{{Index: 0, RecordID: wd.RecordID, Version: wd.Version, Status: ItemAccepted}}, nil
+}
+
+// noticeReason is the journal's reason of a correction or withdrawal
+// notice: why it is sent and, when the recipient holds the record as the
+// successor of an authority that has ceased (the 2027 merger), which
+// authority received it, so that the journal names both.
+func noticeReason(n consent.Notice) string {
+	r := string(n.Because)
+	if len(n.TransferredFrom) > 0 {
+		r += "; received by " + strings.Join(n.TransferredFrom, " and ") + ", which ceased; held by its successor"
+	}
+	if n.SuccessorName != "" && n.Action == consent.ActionPending {
+		r += "; successor " + n.SuccessorName + " not configured"
+	}
+	return r
 }
 
 // latestVersion is the latest version among decisions, 0 for none.
