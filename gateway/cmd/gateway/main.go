@@ -8,6 +8,7 @@
 //	gateway directory check FILE
 //	gateway certs init|issue|revoke ...
 //	gateway audit export|verify ...
+//	gateway admin parked|requeue [-data DIR | -config FILE] ...
 //	gateway serve --dev [-data DIR] [-port N] [-operator-port N]
 //	gateway serve -config FILE
 //
@@ -70,6 +71,7 @@ func commands() map[string]command {
 		"directory": {"generate or check the authority directory", runDirectory},
 		"certs":     {"development PKI: init, issue (rollover), revoke", runCerts},
 		"audit":     {"audit journal: export it, verify an export offline", runAudit},
+		"admin":     {"operator: list parked mailbox messages, requeue them (journaled)", runAdmin},
 		"serve":     {"run the gateway service (--dev: zero configuration on loopback; -config FILE)", runServe},
 	}
 }
