@@ -11,6 +11,7 @@
 //	gateway admin parked|requeue [-data DIR | -config FILE] ...
 //	gateway serve --dev [-data DIR] [-port N] [-operator-port N]
 //	gateway serve -config FILE
+//	gateway demo [-target URL] [-data DIR]
 //
 // Every subcommand follows the same convention: one word, then its own
 // flags. main only parses arguments and wires parts;
@@ -73,6 +74,7 @@ func commands() map[string]command {
 		"audit":     {"audit journal: export it, verify an export offline", runAudit},
 		"admin":     {"operator: list parked mailbox messages, requeue them (journaled)", runAdmin},
 		"serve":     {"run the gateway service (--dev: zero configuration on loopback; -config FILE)", runServe},
+		"demo":      {"drive a realistic incident through a running serve --dev as real clients, then verify the journal", runDemo},
 	}
 }
 
