@@ -47,7 +47,8 @@ const (
 	ReadHeaderTimeout = 5 * time.Second
 
 	// ReadTimeout bounds reading a whole request, body included: 8 MiB at
-	// a slow 1 Mbit/s takes about a minute.
+	// a slow 1 Mbit/s takes about a minute. A body that stalls past it is
+	// answered 408 (request-timeout).
 	ReadTimeout = 90 * time.Second
 
 	// WriteTimeout bounds a request from its headers to the end of the

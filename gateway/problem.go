@@ -74,6 +74,7 @@ var catalogue = []ProblemType{
 	{"invalid-parameter", "A query parameter is invalid", http.StatusBadRequest},
 	{"method-not-allowed", "Method not allowed", http.StatusMethodNotAllowed},
 	{"timeout", "The request took too long; retry later", http.StatusServiceUnavailable},
+	{"request-timeout", "The request did not arrive in time", http.StatusRequestTimeout},
 	{"not-ready", "The gateway is not ready", http.StatusServiceUnavailable},
 	{"internal-error", "Internal error", http.StatusInternalServerError},
 	// The pipeline's (internal/pipeline/faults.go).
@@ -144,6 +145,10 @@ func answer(err error) (ProblemType, *fault.Error) {
 		t, _ := lookupType("method-not-allowed")
 		return t, fe
 	}
+	if fe.Kind == errRequestTimeout {
+		t, _ := lookupType("request-timeout")
+		return t, fe
+	}
 	for _, k := range kindStatus {
 		if !errors.Is(fe.Kind, k.kind) {
 			continue
@@ -158,11 +163,13 @@ func answer(err error) (ProblemType, *fault.Error) {
 	return t, &fault.Error{Kind: errInternal, Type: t.Name, Title: t.Title, Err: err}
 }
 
-// errInternal and errMethod are the HTTP layer's kinds outside the
-// taxonomy: a bug (500) and a method the route does not take (405).
+// errInternal, errMethod and errRequestTimeout are the HTTP layer's kinds
+// outside the taxonomy: a bug (500), a method the route does not take
+// (405) and a request body the server's ReadTimeout cut (408).
 var (
-	errInternal = errors.New("internal error")
-	errMethod   = errors.New("method not allowed")
+	errInternal       = errors.New("internal error")
+	errMethod         = errors.New("method not allowed")
+	errRequestTimeout = errors.New("request timeout")
 )
 
 // writeProblem answers err as problem+json, logs it (a client's mistake at

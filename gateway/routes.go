@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"os"
 	"runtime/debug"
 	"sort"
 	"strconv"
@@ -198,6 +199,11 @@ func readJOSE(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return nil, err
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			// The server's ReadTimeout cut a body that stalled.
+			return nil, &fault.Error{Kind: errRequestTimeout, Type: "request-timeout",
+				Detail: "the body did not arrive within the server's read time-out", Err: err}
 		}
 		return nil, fault.Wrap(fault.ErrMalformed, "malformed-request", "", "the body could not be read", err)
 	}

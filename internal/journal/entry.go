@@ -49,13 +49,17 @@ const (
 	// EventKeyRotated: a key changed; for the subject HMAC key the entry's
 	// SubjectKey names the new key and Reason the one it replaces.
 	EventKeyRotated EventType = "key_rotated"
+	// EventRequeued: an operator put a parked mailbox message back in its
+	// recipient's queue (gateway admin requeue); Reason says how often it
+	// had been delivered without acknowledgement.
+	EventRequeued EventType = "requeued"
 )
 
 // EventTypes lists every EventType that Append accepts.
 func EventTypes() []EventType {
 	return []EventType{EventReceived, EventRejected, EventRouted, EventWithheld, EventQueued,
 		EventDelivered, EventRedelivered, EventExpired, EventWithdrawn, EventCorrected,
-		EventPurged, EventAccessDenied, EventAuditQuery, EventAuditExport, EventKeyRotated}
+		EventPurged, EventAccessDenied, EventAuditQuery, EventAuditExport, EventKeyRotated, EventRequeued}
 }
 
 // Outcome is how a step ended.

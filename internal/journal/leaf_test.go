@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -104,6 +105,26 @@ func TestLeafRoundTrip(t *testing.T) {
 	}
 	if got, err := ParseLeaf(b); err != nil || got.Fields != nil || got.PayloadDigest != ([32]byte{}) {
 		t.Fatalf("ParseLeaf(minimal) = %+v, %v", got, err)
+	}
+}
+
+// TestEveryEventRoundTrips: each event of the vocabulary, the operator's
+// requeued among them, encodes and parses back to itself.
+func TestEveryEventRoundTrips(t *testing.T) {
+	for _, ev := range EventTypes() {
+		e := Entry{Event: ev, Actor: "gateway:operator", Counterpart: "municipality:0851", RecordID: "rec-1", RecordVersion: 1,
+			MessageID: "mb-1", Outcome: OutcomeOK, Reason: "requeued after 10 deliveries", Time: goldenEntry().Time}
+		b, err := MarshalLeaf(e)
+		if err != nil {
+			t.Fatalf("%s: %v", ev, err)
+		}
+		got, err := ParseLeaf(b)
+		if err != nil || got.Event != ev {
+			t.Fatalf("%s: ParseLeaf = %+v, %v", ev, got, err)
+		}
+	}
+	if !slices.Contains(EventTypes(), EventRequeued) {
+		t.Fatal("requeued is not in the vocabulary")
 	}
 }
 

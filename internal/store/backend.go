@@ -62,8 +62,18 @@ type Tx interface {
 	// InsertMailbox queues mailbox messages (state queued, no deliveries).
 	InsertMailbox(ctx context.Context, rows []MailboxRow) error
 	// ParkExhausted parks the recipient's leased messages whose lease ended
-	// at or before now after maxDeliveries deliveries, and returns their ids.
+	// at or before now after maxDeliveries deliveries, noting now as the
+	// time they were parked, and returns their ids.
 	ParkExhausted(ctx context.Context, recipient string, now time.Time, maxDeliveries int) ([]string, error)
+	// Parked returns up to limit parked messages of every recipient in
+	// queueing order, without their views (SealedView is nil).
+	Parked(ctx context.Context, limit int) ([]MailboxRow, error)
+	// Requeue puts the parked message id back in its recipient's queue:
+	// state queued, no deliveries, no lease. It returns the row as it was
+	// (parked, with its deliveries and ParkedAt), or found == false when
+	// no parked message has the id; on PostgreSQL the row stays locked
+	// until the transaction ends.
+	Requeue(ctx context.Context, id string, now time.Time) (was MailboxRow, found bool, err error)
 	// Lease leases up to limit of the recipient's messages that are queued
 	// or whose lease ended at or before now, acute first and then by
 	// queueing order, skipping rows another transaction holds: their state
@@ -139,6 +149,9 @@ type MailboxRow struct {
 	Deliveries int
 	// QueuedAt is the commit time.
 	QueuedAt time.Time
+	// ParkedAt is when the message was parked (state parked only; for a
+	// message parked before schema version 3, the end of its last lease).
+	ParkedAt time.Time
 }
 
 // SortMailbox orders leased rows as a pull returns them: acute first, then

@@ -29,6 +29,11 @@ const (
 	maxReceiptBytes = 4 << 20
 	// maxPull bounds the messages of one pull.
 	maxPull = 500
+	// maxParkedList bounds the parked messages one listing returns.
+	maxParkedList = 1000
+	// maxRequeue bounds the messages one requeue puts back (and so its
+	// journal entries, far below a journal transaction's limit).
+	maxRequeue = 500
 	// maxLease bounds a lease.
 	maxLease = 24 * time.Hour
 	// dataKeyMaxSeals bounds the values sealed under one data key, far

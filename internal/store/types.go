@@ -190,3 +190,22 @@ type StoredRecord struct {
 	// StoredAt is when it was committed.
 	StoredAt time.Time
 }
+
+// ParkedMessage is a parked mailbox message as the operator sees it: where
+// it waits and what it is of, never the view (no personal data).
+type ParkedMessage struct {
+	// ID is the stable mailbox message id.
+	ID string
+	// Recipient is the mailbox's authority.
+	Recipient string
+	// RecordID and RecordVersion name the record the message is of.
+	RecordID      string
+	RecordVersion int
+	// Priority is the message's priority.
+	Priority Priority
+	// Deliveries counts the deliveries made without acknowledgement.
+	Deliveries int
+	// QueuedAt is when the message was committed; ParkedAt when it was
+	// parked.
+	QueuedAt, ParkedAt time.Time
+}

@@ -8,8 +8,10 @@
 //	gateway directory check FILE
 //	gateway certs init|issue|revoke ...
 //	gateway audit export|verify ...
+//	gateway admin parked|requeue [-data DIR | -config FILE] ...
 //	gateway serve --dev [-data DIR] [-port N] [-operator-port N]
 //	gateway serve -config FILE
+//	gateway demo [-target URL] [-data DIR]
 //
 // Every subcommand follows the same convention: one word, then its own
 // flags. main only parses arguments and wires parts;
@@ -70,7 +72,9 @@ func commands() map[string]command {
 		"directory": {"generate or check the authority directory", runDirectory},
 		"certs":     {"development PKI: init, issue (rollover), revoke", runCerts},
 		"audit":     {"audit journal: export it, verify an export offline", runAudit},
+		"admin":     {"operator: list parked mailbox messages, requeue them (journaled)", runAdmin},
 		"serve":     {"run the gateway service (--dev: zero configuration on loopback; -config FILE)", runServe},
+		"demo":      {"drive a realistic incident through a running serve --dev as real clients, then verify the journal", runDemo},
 	}
 }
 

@@ -45,9 +45,14 @@ type devServer struct {
 	stdout, stderr *syncBuffer
 	stop           func() int
 	base, curl     string
+	// metrics is the operator listener's /metrics URL.
+	metrics string
 }
 
-func startDev(t *testing.T, data string) *devServer {
+func startDev(t *testing.T, data string) *devServer { return startDevEnv(t, data, nil) }
+
+// startDevEnv is startDev with the environment variables of environ.
+func startDevEnv(t *testing.T, data string, environ map[string]string) *devServer {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &devServer{stdout: &syncBuffer{}, stderr: &syncBuffer{}}
@@ -55,7 +60,8 @@ func startDev(t *testing.T, data string) *devServer {
 	var code int
 	// The system clock: curl and Go's TLS client judge the development
 	// certificates at the wall-clock time.
-	e := &env{stdin: strings.NewReader(""), stdout: s.stdout, stderr: s.stderr, clock: clock.System()}
+	e := &env{stdin: strings.NewReader(""), stdout: s.stdout, stderr: s.stderr, clock: clock.System(),
+		getenv: func(k string) string { return environ[k] }}
 	go func() {
 		defer close(done)
 		code = run(ctx, e, []string{"serve", "--dev", "-data", data, "-port", "0", "-operator-port", "0"})
@@ -86,6 +92,9 @@ func startDev(t *testing.T, data string) *devServer {
 			line := sc.Text()
 			if strings.HasPrefix(line, "listening on https://") {
 				s.base = strings.Fields(line)[2]
+			}
+			if strings.HasPrefix(line, "operator metrics on http://") {
+				s.metrics = strings.Fields(line)[3]
 			}
 			if strings.HasPrefix(line, "  curl ") {
 				s.curl = strings.TrimSpace(line)

@@ -178,8 +178,9 @@ func loadServeConfig(path string) (serveConfig, error) {
 }
 
 // envOverrides are the environment variables that override the file:
-// secrets (which belong in the environment, not in a file) and addresses
-// (which differ per replica).
+// secrets (which belong in the environment, not in a file), addresses
+// (which differ per replica) and the log's level and format (which an
+// operator changes for a run, --dev included).
 var envOverrides = []struct {
 	name string
 	set  func(c *serveConfig, v string)
@@ -192,6 +193,8 @@ var envOverrides = []struct {
 	{"GATEWAY_VAULT_TOKEN_FILE", func(c *serveConfig, v string) { c.Keys.Vault.TokenFile = v }},
 	{"GATEWAY_EAST_REGION_CODE", func(c *serveConfig, v string) { c.EastRegionCode = v }},
 	{"GATEWAY_EAST_REGION_CVR", func(c *serveConfig, v string) { c.EastRegionCVR = v }},
+	{"GATEWAY_LOG_LEVEL", func(c *serveConfig, v string) { c.Log.Level = v }},
+	{"GATEWAY_LOG_FORMAT", func(c *serveConfig, v string) { c.Log.Format = v }},
 }
 
 // applyEnv applies the environment overrides that are set.

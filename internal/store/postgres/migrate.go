@@ -81,6 +81,17 @@ var migrations = []migration{
 		}
 		return nil
 	}},
+	{3, "parked mailbox messages", func(ctx context.Context, tx pgx.Tx, b *Backend) error {
+		for _, q := range []string{
+			`ALTER TABLE ` + b.t.mailbox + ` ADD COLUMN parked_at timestamptz`,
+			`CREATE INDEX store_mailbox_parked ON ` + b.t.mailbox + ` (seq) WHERE state = 'parked'`,
+		} {
+			if _, err := tx.Exec(ctx, q); err != nil {
+				return err
+			}
+		}
+		return nil
+	}},
 }
 
 // migrate applies the steps the schema lacks, under a transaction-scoped

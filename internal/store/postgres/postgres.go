@@ -286,7 +286,7 @@ func (t *txn) InsertMailbox(ctx context.Context, rows []store.MailboxRow) error 
 }
 
 func (t *txn) ParkExhausted(ctx context.Context, recipient string, now time.Time, maxDeliveries int) ([]string, error) {
-	rows, err := t.tx.Query(ctx, `UPDATE `+t.b.t.mailbox+` SET state = 'parked' WHERE seq IN (
+	rows, err := t.tx.Query(ctx, `UPDATE `+t.b.t.mailbox+` SET state = 'parked', parked_at = $2 WHERE seq IN (
 			SELECT seq FROM `+t.b.t.mailbox+` WHERE recipient = $1 AND state = 'leased' AND lease_until <= $2 AND deliveries >= $3
 			FOR UPDATE SKIP LOCKED)
 		RETURNING id`, recipient, now, maxDeliveries)
@@ -298,6 +298,45 @@ func (t *txn) ParkExhausted(ctx context.Context, recipient string, now time.Time
 		return nil, fmt.Errorf("store/postgres: park: %w", err)
 	}
 	return ids, nil
+}
+
+// parkedCols are the columns of a parked row as Parked and Requeue read it.
+const parkedCols = `seq, id, recipient, record_id, record_version, content_digest, priority, state, lease_until, deliveries, queued_at, COALESCE(parked_at, lease_until)`
+
+func scanParked(r pgx.Row) (store.MailboxRow, error) {
+	var m store.MailboxRow
+	var prio int
+	var state string
+	err := r.Scan(&m.Seq, &m.ID, &m.Recipient, &m.RecordID, &m.RecordVersion, &m.ContentDigest, &prio, &state, &m.LeaseUntil, &m.Deliveries, &m.QueuedAt, &m.ParkedAt)
+	m.Priority, m.State = store.Priority(prio), store.State(state)
+	m.LeaseUntil, m.QueuedAt, m.ParkedAt = m.LeaseUntil.UTC(), m.QueuedAt.UTC(), m.ParkedAt.UTC()
+	return m, err
+}
+
+func (t *txn) Parked(ctx context.Context, limit int) ([]store.MailboxRow, error) {
+	rows, err := t.tx.Query(ctx, `SELECT `+parkedCols+` FROM `+t.b.t.mailbox+` WHERE state = 'parked' ORDER BY seq LIMIT $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store/postgres: list parked: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.MailboxRow, error) { return scanParked(r) })
+	if err != nil {
+		return nil, fmt.Errorf("store/postgres: list parked: %w", err)
+	}
+	return out, nil
+}
+
+func (t *txn) Requeue(ctx context.Context, id string, now time.Time) (store.MailboxRow, bool, error) {
+	m, err := scanParked(t.tx.QueryRow(ctx, `SELECT `+parkedCols+` FROM `+t.b.t.mailbox+` WHERE id = $1 AND state = 'parked' FOR UPDATE`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.MailboxRow{}, false, nil
+	}
+	if err != nil {
+		return store.MailboxRow{}, false, fmt.Errorf("store/postgres: requeue: %w", err)
+	}
+	if _, err := t.exec(ctx, "requeue", `UPDATE `+t.b.t.mailbox+` SET state = 'queued', deliveries = 0, lease_until = $2, parked_at = NULL WHERE seq = $1`, m.Seq, now); err != nil {
+		return store.MailboxRow{}, false, err
+	}
+	return m, true, nil
 }
 
 func (t *txn) Lease(ctx context.Context, recipient string, now, until time.Time, limit int) ([]store.MailboxRow, error) {

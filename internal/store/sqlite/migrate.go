@@ -78,6 +78,10 @@ var migrations = []migration{
 		)`,
 		`CREATE INDEX store_mailbox_pull ON store_mailbox (recipient, state, priority DESC, seq)`,
 	)},
+	{3, "parked mailbox messages", execAll(
+		`ALTER TABLE store_mailbox ADD COLUMN parked_us INTEGER`,
+		`CREATE INDEX store_mailbox_parked ON store_mailbox (seq) WHERE state = 'parked'`,
+	)},
 }
 
 func execAll(stmts ...string) func(ctx context.Context, tx *sql.Tx) error {

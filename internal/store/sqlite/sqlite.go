@@ -286,8 +286,8 @@ func (t *txn) InsertMailbox(ctx context.Context, rows []store.MailboxRow) error 
 }
 
 func (t *txn) ParkExhausted(ctx context.Context, recipient string, now time.Time, maxDeliveries int) ([]string, error) {
-	rows, err := t.tx.QueryContext(ctx, `UPDATE store_mailbox SET state = 'parked' WHERE recipient = ? AND state = 'leased' AND lease_until_us <= ? AND deliveries >= ? RETURNING id`,
-		recipient, us(now), maxDeliveries)
+	rows, err := t.tx.QueryContext(ctx, `UPDATE store_mailbox SET state = 'parked', parked_us = ? WHERE recipient = ? AND state = 'leased' AND lease_until_us <= ? AND deliveries >= ? RETURNING id`,
+		us(now), recipient, us(now), maxDeliveries)
 	if err != nil {
 		return nil, fmt.Errorf("store/sqlite: park: %w", err)
 	}
@@ -301,6 +301,53 @@ func (t *txn) ParkExhausted(ctx context.Context, recipient string, now time.Time
 		ids = append(ids, id)
 	}
 	return ids, rows.Err()
+}
+
+// parkedCols are the columns of a parked row as Parked and Requeue read it.
+const parkedCols = `seq, id, recipient, record_id, record_version, content_digest, priority, state, lease_until_us, deliveries, queued_us, COALESCE(parked_us, lease_until_us)`
+
+func scanParked(sc interface{ Scan(...any) error }) (store.MailboxRow, error) {
+	var m store.MailboxRow
+	var prio int
+	var state string
+	var lease, queued, parked int64
+	err := sc.Scan(&m.Seq, &m.ID, &m.Recipient, &m.RecordID, &m.RecordVersion, &m.ContentDigest, &prio, &state, &lease, &m.Deliveries, &queued, &parked)
+	m.Priority, m.State, m.LeaseUntil, m.QueuedAt, m.ParkedAt = store.Priority(prio), store.State(state), fromUS(lease), fromUS(queued), fromUS(parked)
+	return m, err
+}
+
+func (t *txn) Parked(ctx context.Context, limit int) ([]store.MailboxRow, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT `+parkedCols+` FROM store_mailbox WHERE state = 'parked' ORDER BY seq LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store/sqlite: list parked: %w", err)
+	}
+	defer rows.Close()
+	var out []store.MailboxRow
+	for rows.Next() {
+		m, err := scanParked(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store/sqlite: list parked: %w", err)
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store/sqlite: list parked: %w", err)
+	}
+	return out, nil
+}
+
+func (t *txn) Requeue(ctx context.Context, id string, now time.Time) (store.MailboxRow, bool, error) {
+	m, err := scanParked(t.tx.QueryRowContext(ctx, `SELECT `+parkedCols+` FROM store_mailbox WHERE id = ? AND state = 'parked'`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.MailboxRow{}, false, nil
+	}
+	if err != nil {
+		return store.MailboxRow{}, false, fmt.Errorf("store/sqlite: requeue: %w", err)
+	}
+	if _, err := t.exec(ctx, "requeue", `UPDATE store_mailbox SET state = 'queued', deliveries = 0, lease_until_us = 0, parked_us = NULL WHERE seq = ?`, m.Seq); err != nil {
+		return store.MailboxRow{}, false, err
+	}
+	return m, true, nil
 }
 
 func (t *txn) Lease(ctx context.Context, recipient string, now, until time.Time, limit int) ([]store.MailboxRow, error) {

@@ -232,6 +232,7 @@ func Run(t *testing.T, newDB NewDB) {
 		{"MailboxOrder", CheckMailboxOrder},
 		{"LeaseAckRedelivery", CheckLeaseAckRedelivery},
 		{"Parking", CheckParking},
+		{"ParkedAndRequeue", CheckParkedAndRequeue},
 		{"ConcurrentPullers", CheckConcurrentPullers},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.f(t, newDB) })
