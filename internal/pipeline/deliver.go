@@ -176,7 +176,8 @@ func (p *Pipeline) Ack(ctx context.Context, recipient, mailboxID string, receipt
 		}
 		return unavailable("the acknowledgement could not be committed", err)
 	}
-	p.sent.forget(recipient, mailboxID)
+	// The delivery stays remembered (the memory is bounded): a case system
+	// whose connection dropped repeats its ack and gets the same answer.
 	return nil
 }
 
@@ -287,13 +288,4 @@ func (s *sentDigests) check(recipient, id string, d envelope.Digest) int {
 		}
 	}
 	return sentOther
-}
-
-func (s *sentDigests) forget(recipient, id string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if el, ok := s.byKey[sentKey(recipient, id)]; ok {
-		s.order.Remove(el)
-		delete(s.byKey, sentKey(recipient, id))
-	}
 }
