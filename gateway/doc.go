@@ -14,6 +14,7 @@
 //	POST /v1/messages                     submit a signed message (application/jose)
 //	GET  /v1/mailbox?max=N&wait=SECONDS   pull the caller's own mailbox (long-poll)
 //	POST /v1/mailbox/{mailbox_id}/ack     acknowledge with a signed receipt (application/jose)
+//	GET  /v1/records/{record_id}/status   what became of the caller's record, per version and recipient
 //	GET  /.well-known/jwks.json           the gateway's public keys (no client certificate)
 //	GET  /healthz                         liveness (no client certificate)
 //	GET  /readyz                          readiness and configuration gaps (no client certificate)

@@ -42,6 +42,7 @@ var publicRoutes = []route{
 	{http.MethodPost, "/v1/messages", "submit", true, (*Server).submit},
 	{http.MethodGet, "/v1/mailbox", "pull", true, (*Server).pull},
 	{http.MethodPost, "/v1/mailbox/{mailbox_id}/ack", "ack", true, (*Server).ack},
+	{http.MethodGet, "/v1/records/{record_id}/status", "status", true, (*Server).status},
 	{http.MethodGet, "/.well-known/jwks.json", "jwks", false, (*Server).jwks},
 	{http.MethodGet, "/healthz", "healthz", false, (*Server).healthz},
 	{http.MethodGet, "/readyz", "readyz", false, (*Server).readyz},
@@ -335,8 +336,8 @@ func pullParams(r *http.Request) (int, time.Duration, error) {
 	return max, wait, nil
 }
 
-// validMailboxID bounds the path's mailbox id before it reaches the
-// pipeline; anything else is not found (nothing is echoed).
+// validMailboxID bounds the path's mailbox id (or record id) before it
+// reaches the pipeline; anything else is not found (nothing is echoed).
 func validMailboxID(id string) bool {
 	if id == "" || len(id) > maxMailboxIDBytes {
 		return false
@@ -367,6 +368,24 @@ func (s *Server) ack(w http.ResponseWriter, r *http.Request, who certs.Authentic
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// status answers the sender's view of one of its records: per version and
+// recipient, queued, delivered, withheld (the rule, in words) or withdrawn.
+// A record that is not the caller's is not found, as one that does not
+// exist: nothing says whether it does.
+func (s *Server) status(w http.ResponseWriter, r *http.Request, who certs.Authenticated) error {
+	id := r.PathValue("record_id")
+	if !validMailboxID(id) || r.URL.RawQuery != "" {
+		return fault.New(fault.ErrNotFound, pipeline.TypeUnknownRecord, "", "no such record of yours")
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), AckTimeout)
+	defer cancel()
+	st, err := s.cfg.Pipeline.Status(ctx, who.AuthorityID, id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, st)
 }
 
 func (s *Server) jwks(w http.ResponseWriter, _ *http.Request, _ certs.Authenticated) error {

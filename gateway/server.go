@@ -31,6 +31,9 @@ type Pipeline interface {
 	Pull(ctx context.Context, recipient string, max int, wait time.Duration) ([]pipeline.Delivery, error)
 	// Ack marks recipient's mailbox message delivered on its signed receipt.
 	Ack(ctx context.Context, recipient, mailboxID string, receipt []byte) error
+	// Status is what became of sender's record recordID, per version and
+	// recipient; a record that is not the sender's is not found.
+	Status(ctx context.Context, sender, recordID string) (pipeline.RecordStatus, error)
 	// Ready reports whether the database, the key provider and the journal
 	// signer are usable.
 	Ready(ctx context.Context) error
