@@ -34,10 +34,14 @@ func (h *harness) recordStatus(authority, recordID string) pipeline.RecordStatus
 	return st
 }
 
-// byRecipient indexes a version's recipients.
+// byRecipient indexes a version's recipients: a recipient queued for one
+// purpose and withheld for another is indexed by its queued entry.
 func byRecipient(v pipeline.VersionStatus) map[string]pipeline.RecipientStatus {
 	out := map[string]pipeline.RecipientStatus{}
 	for _, r := range v.Recipients {
+		if prev, ok := out[r.Recipient]; ok && prev.State != pipeline.StateWithheld {
+			continue
+		}
 		out[r.Recipient] = r
 	}
 	return out
