@@ -234,23 +234,27 @@ func (p *Pipeline) Status(ctx context.Context, sender, recordID string) (RecordS
 				want[id] = true
 			}
 		}
-		acks, err := p.journalAll(ctx, journal.Filter{Authority: recipient, Events: []journal.EventType{journal.EventDelivered}, Since: since},
-			func(e journal.Entry) bool { return e.Actor == recipient && want[e.MessageID] })
+		// The scan ends when every mailbox message is found acknowledged,
+		// or after the bound: an acknowledgement later than that many of
+		// the recipient's deliveries is not seen (the message shows queued).
+		_, err := p.journalScan(ctx, journal.Filter{Authority: recipient, Events: []journal.EventType{journal.EventDelivered}, Since: since},
+			func(a journal.Entry) bool {
+				if a.Actor != recipient || !want[a.MessageID] {
+					return false
+				}
+				delete(want, a.MessageID)
+				at := a.Time.UTC()
+				for _, r := range byMailbox[a.MessageID] {
+					rs := &out.Versions[r.v].Recipients[r.r]
+					rs.DeliveredAt, rs.ReceiptDigest = &at, hex.EncodeToString(a.PayloadDigest[:])
+					if rs.State == StateQueued {
+						rs.State = StateDelivered
+					}
+				}
+				return len(want) == 0
+			})
 		if err != nil {
 			return RecordStatus{}, err
-		}
-		for _, a := range acks {
-			at := a.Time.UTC()
-			for _, r := range byMailbox[a.MessageID] {
-				rs := &out.Versions[r.v].Recipients[r.r]
-				if rs.DeliveredAt != nil {
-					continue
-				}
-				rs.DeliveredAt, rs.ReceiptDigest = &at, hex.EncodeToString(a.PayloadDigest[:])
-				if rs.State == StateQueued {
-					rs.State = StateDelivered
-				}
-			}
 		}
 	}
 	slices.SortStableFunc(out.Versions, func(a, b VersionStatus) int { return a.Version - b.Version })
@@ -287,25 +291,42 @@ func (p *Pipeline) withholding(e *journal.Entry) *Withholding {
 	return w
 }
 
-// journalAll reads every entry matching f (and keep, if given), at most
-// maxStatusPages pages of maxJournalQuery.
-func (p *Pipeline) journalAll(ctx context.Context, f journal.Filter, keep ...func(journal.Entry) bool) ([]journal.Entry, error) {
+// journalAll reads every entry matching f, at most maxStatusPages pages of
+// maxJournalQuery; more is a fault of kind ErrUnavailable.
+func (p *Pipeline) journalAll(ctx context.Context, f journal.Filter) ([]journal.Entry, error) {
 	var out []journal.Entry
+	complete, err := p.journalScan(ctx, f, func(e journal.Entry) bool {
+		out = append(out, e)
+		return false
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !complete {
+		return nil, unavailable("the record's journal entries are too many to read at once", nil)
+	}
+	return out, nil
+}
+
+// journalScan calls visit with the entries matching f in order until visit
+// returns true (done), the entries end, or maxStatusPages pages of
+// maxJournalQuery were read; it reports whether it ended before the bound.
+func (p *Pipeline) journalScan(ctx context.Context, f journal.Filter, visit func(journal.Entry) bool) (bool, error) {
 	q := journal.Query{Filter: f, Limit: maxJournalQuery}
 	for range maxStatusPages {
 		page, err := p.cfg.Journal.Query(ctx, q)
 		if err != nil {
-			return nil, unavailable("the journal could not be read", err)
+			return false, unavailable("the journal could not be read", err)
 		}
 		for _, r := range page.Results {
-			if len(keep) == 0 || keep[0](r.Entry) {
-				out = append(out, r.Entry)
+			if visit(r.Entry) {
+				return true, nil
 			}
 		}
 		if !page.More {
-			return out, nil
+			return true, nil
 		}
 		q.Cursor = page.Next
 	}
-	return nil, unavailable("the record's journal entries are too many to read at once", nil)
+	return false, nil
 }
