@@ -1,8 +1,8 @@
 package pipeline
 
 import (
-	"container/list"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"sync"
@@ -45,12 +45,34 @@ func (p *Pipeline) Pull(ctx context.Context, recipient string, max int, wait tim
 	if err != nil {
 		return nil, unavailable("the recipient's encryption certificate is unusable", err)
 	}
+	ad, adOK := p.cfg.Adapters.ByFormat(a.Format)
+	ct, ctOK := contentType(a.Format)
+	if !adOK || !ctOK {
+		return nil, unavailable("the recipient's format has no adapter", nil)
+	}
 	deadline := p.cfg.Clock.Now().Add(wait)
 	for {
 		ch := p.notify.wait(recipient)
-		res, err := p.cfg.Store.Pull(ctx, recipient, max, p.lim.Lease)
+		// Each leased message is sealed inside the store's transaction,
+		// which records the delivery's digest with the lease: any replica
+		// accepts its ack, before or after a restart. A retried
+		// transaction seals again; the last sealing of each id is the one
+		// committed.
+		sealed := map[string]sealedDelivery{}
+		res, err := p.cfg.Store.Pull(ctx, recipient, max, p.lim.Lease, func(ctx context.Context, m store.MailboxMessage) ([sha256.Size]byte, error) {
+			s, err := p.seal(ctx, recipient, ad, ct, to, m)
+			if err != nil {
+				return [sha256.Size]byte{}, err
+			}
+			sealed[m.ID] = s
+			return s.Digest, nil
+		})
 		if err != nil {
 			p.notify.done(recipient, ch)
+			var fe *fault.Error
+			if errors.As(err, &fe) {
+				return nil, fe // the sealing failed
+			}
 			return nil, unavailable("the mailbox could not be read", err)
 		}
 		if len(res.Parked) > 0 {
@@ -58,7 +80,16 @@ func (p *Pipeline) Pull(ctx context.Context, recipient string, max int, wait tim
 		}
 		if len(res.Messages) > 0 {
 			p.notify.done(recipient, ch)
-			return p.seal(ctx, recipient, a.Format, to, res.Messages)
+			out := make([]Delivery, 0, len(res.Messages))
+			for _, m := range res.Messages {
+				s, ok := sealed[m.ID]
+				if !ok || envelope.Digest(m.DeliveryDigest) != s.Digest {
+					return nil, unavailable("a delivery's digest does not match its sealing", nil)
+				}
+				out = append(out, Delivery{MailboxID: m.ID, RecordID: m.RecordID, Version: m.RecordVersion, Kind: string(s.kind),
+					Deliveries: m.Deliveries, LeaseUntil: m.LeaseUntil, Body: s.Envelope})
+			}
+			return out, nil
 		}
 		left := deadline.Sub(p.cfg.Clock.Now())
 		if left <= 0 {
@@ -79,53 +110,32 @@ func (p *Pipeline) Pull(ctx context.Context, recipient string, max int, wait tim
 	}
 }
 
-// seal makes the deliveries of leased mailbox messages.
-func (p *Pipeline) seal(ctx context.Context, recipient, format string, to envelope.EncryptionKey, ms []store.MailboxMessage) ([]Delivery, error) {
-	ad, ok := p.cfg.Adapters.ByFormat(format)
-	ct, ctOK := contentType(format)
-	if !ok || !ctOK {
-		return nil, unavailable("the recipient's format has no adapter", nil)
+// seal makes the delivery of a leased mailbox message: the view sealed
+// to the recipient, with the provenance of the original message.
+func (p *Pipeline) seal(ctx context.Context, recipient string, ad adapters.Adapter, ct string, to envelope.EncryptionKey, m store.MailboxMessage) (sealedDelivery, error) {
+	kind := envelope.KindRegistration
+	doc, err := ad.Decode(m.View)
+	if err != nil {
+		return sealedDelivery{}, unavailable("a stored view does not decode", err)
 	}
-	out := make([]Delivery, 0, len(ms))
-	for _, m := range ms {
-		kind := envelope.KindRegistration
-		doc, err := ad.Decode(m.View)
-		if err != nil {
-			return nil, unavailable("a stored view does not decode", err)
-		}
-		if doc.Kind == adapters.KindWithdrawal {
-			kind = envelope.KindWithdrawal
-		}
-		msg := envelope.Message{Kind: kind, ContentType: ct, Recipient: recipient, To: to, Payload: m.View, MailboxID: m.ID}
-		if prov, err := p.provenance(ctx, m); err == nil && prov != nil {
-			msg.Provenance = prov
-		}
-		sealed, err := p.sealer.Seal(ctx, msg)
-		if err != nil {
-			return nil, unavailable("a delivery could not be sealed", err)
-		}
-		p.sent.add(recipient, m.ID, sealed.Digest)
-		out = append(out, Delivery{MailboxID: m.ID, RecordID: m.RecordID, Version: m.RecordVersion, Kind: string(kind),
-			Deliveries: m.Deliveries, LeaseUntil: m.LeaseUntil, Body: sealed.Envelope})
+	if doc.Kind == adapters.KindWithdrawal {
+		kind = envelope.KindWithdrawal
 	}
-	return out, nil
+	msg := envelope.Message{Kind: kind, ContentType: ct, Recipient: recipient, To: to, Payload: m.View, MailboxID: m.ID}
+	if o := m.Origin; o != nil && envelope.ValidMessageID(o.MessageID) {
+		msg.Provenance = &envelope.Provenance{Issuer: o.Sender, ID: o.MessageID, Digest: envelope.DigestOf(o.Evidence)}
+	}
+	sealed, err := p.sealer.Seal(ctx, msg)
+	if err != nil {
+		return sealedDelivery{}, unavailable("a delivery could not be sealed", err)
+	}
+	return sealedDelivery{Sealed: sealed, kind: kind}, nil
 }
 
-// provenance names the original message of a mailbox message: the message
-// that brought the record version.
-func (p *Pipeline) provenance(ctx context.Context, m store.MailboxMessage) (*envelope.Provenance, error) {
-	r, err := p.cfg.Store.Record(ctx, m.RecordID, m.RecordVersion)
-	if err != nil {
-		return nil, err
-	}
-	ev, err := p.cfg.Store.Evidence(ctx, r.Sender, r.MessageID)
-	if err != nil {
-		return nil, err
-	}
-	if !envelope.ValidMessageID(r.MessageID) {
-		return nil, errors.New("the original message id is not a UUID")
-	}
-	return &envelope.Provenance{Issuer: r.Sender, ID: r.MessageID, Digest: envelope.DigestOf(ev)}, nil
+// sealedDelivery is a sealed delivery and its kind.
+type sealedDelivery struct {
+	*envelope.Sealed
+	kind envelope.Kind
 }
 
 // Ack verifies the recipient's signed receipt for mailbox message
@@ -159,25 +169,19 @@ func (p *Pipeline) Ack(ctx context.Context, recipient, mailboxID string, receipt
 	case r.Outcome != envelope.OutcomeReceived:
 		return fault.New(fault.ErrInvalid, TypeBadReceipt, "Bad receipt", "an acknowledgement has the outcome received")
 	}
-	switch p.sent.check(recipient, mailboxID, r.PayloadDigest) {
-	case sentUnknown:
-		return fault.New(fault.ErrNotFound, TypeUnknownMessage, "Unknown message", "no delivery of this mailbox message is known")
-	case sentOther:
-		return fault.New(fault.ErrInvalid, TypeBadReceipt, "Bad receipt", "the receipt names a delivery that was not sent for this mailbox message")
-	}
 	e := journal.Entry{Event: journal.EventDelivered, Actor: recipient, Counterpart: directory.GatewayID, MessageID: mailboxID,
 		PayloadDigest: r.PayloadDigest, Outcome: journal.OutcomeOK}
-	if err := p.cfg.Store.Ack(ctx, recipient, mailboxID, e); err != nil {
+	if err := p.cfg.Store.Ack(ctx, recipient, mailboxID, r.PayloadDigest, e); err != nil {
 		switch {
 		case errors.Is(err, store.ErrNotFound):
-			return fault.Wrap(fault.ErrNotFound, TypeUnknownMessage, "Unknown message", "no such mailbox message", err)
+			return fault.Wrap(fault.ErrNotFound, TypeUnknownMessage, "Unknown message", "no delivery of this mailbox message is known", err)
+		case errors.Is(err, store.ErrOtherDelivery):
+			return fault.Wrap(fault.ErrInvalid, TypeBadReceipt, "Bad receipt", "the receipt names a delivery that was not sent for this mailbox message", err)
 		case errors.Is(err, store.ErrDuplicate):
 			return nil // acknowledged before: the same answer, nothing journaled again
 		}
 		return unavailable("the acknowledgement could not be committed", err)
 	}
-	// The delivery stays remembered (the memory is bounded): a case system
-	// whose connection dropped repeats its ack and gets the same answer.
 	return nil
 }
 
@@ -220,72 +224,4 @@ func (n *notifier) signal(recipient string) {
 		default:
 		}
 	}
-}
-
-// sentDigests remembers the digests of the deliveries sent for each
-// mailbox message, so that an ack is checked against a delivery that was
-// sent. It is bounded (the oldest mailbox message is forgotten first) and
-// per process.
-type sentDigests struct {
-	mu    sync.Mutex
-	max   int
-	byKey map[string]*list.Element
-	order *list.List
-}
-
-type sentEntry struct {
-	key     string
-	digests []envelope.Digest
-}
-
-func newSentDigests(max int) *sentDigests {
-	return &sentDigests{max: max, byKey: map[string]*list.Element{}, order: list.New()}
-}
-
-func sentKey(recipient, id string) string { return recipient + "\x00" + id }
-
-// maxDigestsPerMessage bounds the deliveries remembered per mailbox message
-// (the store parks one after 10 by default).
-const maxDigestsPerMessage = 64
-
-func (s *sentDigests) add(recipient, id string, d envelope.Digest) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	k := sentKey(recipient, id)
-	if el, ok := s.byKey[k]; ok {
-		e := el.Value.(*sentEntry)
-		if len(e.digests) < maxDigestsPerMessage {
-			e.digests = append(e.digests, d)
-		}
-		s.order.MoveToBack(el)
-		return
-	}
-	s.byKey[k] = s.order.PushBack(&sentEntry{key: k, digests: []envelope.Digest{d}})
-	for s.order.Len() > s.max {
-		old := s.order.Front()
-		s.order.Remove(old)
-		delete(s.byKey, old.Value.(*sentEntry).key)
-	}
-}
-
-// Results of sentDigests.check.
-const (
-	sentMatch = iota
-	sentUnknown
-	sentOther
-)
-
-func (s *sentDigests) check(recipient, id string, d envelope.Digest) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	el, ok := s.byKey[sentKey(recipient, id)]
-	if !ok {
-		return sentUnknown
-	}
-	for _, x := range el.Value.(*sentEntry).digests {
-		if x == d {
-			return sentMatch
-		}
-	}
-	return sentOther
 }

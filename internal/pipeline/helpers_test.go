@@ -91,6 +91,7 @@ type env struct {
 	region  *region.Adapter
 	muni    *municipality.Adapter
 	police  *police.Adapter
+	backend store.Backend
 	store   *store.Store
 	journal *journal.Journal
 	p       *pipeline.Pipeline
@@ -111,6 +112,12 @@ func sqliteBackend(t *testing.T) store.Backend {
 }
 
 func postgresBackend(t *testing.T) store.Backend {
+	return postgresSchema(t, newPostgresSchema(t))
+}
+
+// newPostgresSchema names a fresh schema of the test database, dropped
+// when t ends (it skips the test without PostgreSQL, or fails it under CI).
+func newPostgresSchema(t *testing.T) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	pool, err := pgxpool.New(ctx, testenv.DatabaseURL())
@@ -134,6 +141,12 @@ func postgresBackend(t *testing.T) store.Backend {
 			t.Errorf("drop schema %s: %v", schema, err)
 		}
 	})
+	return schema
+}
+
+// postgresSchema opens a backend on schema of the test database (another
+// process's view of the same data when the schema is in use).
+func postgresSchema(t *testing.T, schema string) store.Backend {
 	b, err := postgres.OpenURL(context.Background(), testenv.DatabaseURL(), postgres.Options{Schema: schema})
 	if err != nil {
 		t.Fatal(err)
@@ -209,6 +222,7 @@ func newEnvWith(t *testing.T, open backendFunc, edit func(*certs.Config)) *env {
 		t.Fatal(err)
 	}
 	b := open(t)
+	e.backend = b
 	jkey, err := gwKeys.Signer(ctx, keys.PurposeJournalCheckpoint)
 	if err != nil {
 		t.Fatal(err)

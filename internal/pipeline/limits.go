@@ -36,9 +36,6 @@ type Limits struct {
 	// CeasedGrace is how long after it ceased an authority may still send
 	// what it registered before; 0 means directory.DefaultCeasedGrace.
 	CeasedGrace time.Duration
-	// MaxSentDigests bounds the delivery digests remembered for acks; 0
-	// means 100,000.
-	MaxSentDigests int
 }
 
 // Defaults, one line of reason each.
@@ -58,15 +55,13 @@ const (
 	defaultPollInterval = 2 * time.Second
 	// defaultMaxXMLLifetime: the store's default replay horizon.
 	defaultMaxXMLLifetime = 24 * time.Hour
-	// defaultMaxSentDigests: deliveries in flight across all mailboxes.
-	defaultMaxSentDigests = 100_000
 	// maxJournalQuery bounds the earlier decisions read for one record.
 	maxJournalQuery = 1000
 )
 
 func (l Limits) withDefaults() (Limits, error) {
 	if l.Lease < 0 || l.DeliveryLifetime < 0 || l.MaxPull < 0 || l.MaxWait < 0 || l.PollInterval < 0 ||
-		l.MaxXMLLifetime < 0 || l.Leeway < 0 || l.MaxSentDigests < 0 {
+		l.MaxXMLLifetime < 0 || l.Leeway < 0 {
 		return l, errors.New("pipeline: Limits must not be negative")
 	}
 	if l.Lease == 0 {
@@ -89,9 +84,6 @@ func (l Limits) withDefaults() (Limits, error) {
 	}
 	if l.Leeway == 0 {
 		l.Leeway = envelope.DefaultLeeway
-	}
-	if l.MaxSentDigests == 0 {
-		l.MaxSentDigests = defaultMaxSentDigests
 	}
 	switch {
 	case l.DeliveryLifetime > envelope.MaxLifetime:

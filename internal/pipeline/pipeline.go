@@ -87,7 +87,6 @@ type Pipeline struct {
 	signer   crypto.Signer
 
 	notify *notifier
-	sent   *sentDigests
 }
 
 // New validates cfg, reads the gateway's keys and returns a Pipeline.
@@ -153,7 +152,7 @@ func New(cfg Config) (*Pipeline, error) {
 		return nil, fmt.Errorf("pipeline: opener of own receipts: %w", err)
 	}
 	p := &Pipeline{cfg: cfg, lim: lim, log: log, opener: opener, self: self, sealer: sealer, senders: senders, signer: signer,
-		verifier: map[string]*xmlsig.Verifier{}, notify: newNotifier(), sent: newSentDigests(lim.MaxSentDigests)}
+		verifier: map[string]*xmlsig.Verifier{}, notify: newNotifier()}
 	for _, f := range []string{directory.FormatMunicipality, directory.FormatPolice} {
 		a, ok := cfg.Adapters.ByFormat(f)
 		if !ok {

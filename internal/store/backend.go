@@ -80,13 +80,31 @@ type Tx interface {
 	// becomes leased until until and their delivery count grows by one. It
 	// returns the updated rows in that order.
 	Lease(ctx context.Context, recipient string, now, until time.Time, limit int) ([]MailboxRow, error)
-	// Ack marks the recipient's message id delivered at now unless it is
-	// delivered already; it returns the state it was in, or found == false.
-	Ack(ctx context.Context, recipient, id string, now time.Time) (prev State, found bool, err error)
+	// RecordDelivery remembers that a delivery with digest was sent at
+	// for the mailbox message id, and forgets all but the newest keep
+	// deliveries of the message (newest by sent time).
+	RecordDelivery(ctx context.Context, id string, digest []byte, at time.Time, keep int) error
+	// Ack marks the recipient's message id delivered at now if digest is
+	// one of its recorded deliveries and it is not delivered already. It
+	// returns what it found: no such message of the recipient, no
+	// delivery recorded, another delivery's digest, or the state it was
+	// in (delivered: nothing changed).
+	Ack(ctx context.Context, recipient, id string, digest []byte, now time.Time) (AckResult, error)
 
 	// AppendJournal appends journal entries in this transaction (the
 	// journal storage's AppendTx).
 	AppendJournal(ctx context.Context, build func(journal.Head) (*journal.Batch, error)) error
+}
+
+// AckResult is what Tx.Ack found.
+type AckResult struct {
+	// Found is false when the recipient has no mailbox message of the id.
+	Found bool
+	// Sent is false when digest is not among the message's recorded
+	// deliveries; Known then says whether any delivery is recorded.
+	Sent, Known bool
+	// Prev is the state the message was in (when Found and Sent).
+	Prev State
 }
 
 // ReplayRow remembers one message id until the message's signed expiry.

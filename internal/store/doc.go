@@ -39,8 +39,11 @@
 // # Mailboxes
 //
 // [Store.Pull] leases a recipient's waiting messages, acute first and then
-// oldest, for a lease measured on the injected clock; [Store.Ack] marks one
-// delivered, never to be delivered again; a message whose lease runs out is
+// oldest, for a lease measured on the injected clock, and records the
+// digest of each delivery (made by the caller's [DeliverFunc] in the same
+// transaction); [Store.Ack] checks the acknowledged digest against those
+// records, shared by every replica, and marks the message delivered, never
+// to be delivered again; a message whose lease runs out is
 // delivered again, and after [Config.MaxDeliveries] deliveries without an
 // acknowledgement it is parked for the operator.
 //

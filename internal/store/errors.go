@@ -25,6 +25,10 @@ var (
 	// ErrNotFound means there is no such mailbox message for the recipient
 	// (whether it does not exist or is another's looks the same).
 	ErrNotFound = errors.New("store: not found")
+	// ErrOtherDelivery means an acknowledgement names a delivery digest
+	// that was never sent for the mailbox message (or no longer is among
+	// the deliveries remembered for it). Not retryable.
+	ErrOtherDelivery = errors.New("store: the digest names no delivery sent for this mailbox message")
 	// ErrUnavailable means the database (or the journal, or the key
 	// provider) could not do it now; nothing was written. Retry later.
 	ErrUnavailable = errors.New("store: unavailable, retry later")
@@ -111,7 +115,7 @@ func (e *UnavailableError) Is(target error) bool { return target == ErrUnavailab
 
 // unavailable wraps err as retryable unless it already is of a kind of ours.
 func unavailable(op string, err error) error {
-	for _, kind := range []error{ErrInvalid, ErrExpired, ErrDuplicate, ErrConflict, ErrNotFound, ErrUnavailable, ErrCorrupt} {
+	for _, kind := range []error{ErrInvalid, ErrExpired, ErrDuplicate, ErrConflict, ErrNotFound, ErrOtherDelivery, ErrUnavailable, ErrCorrupt} {
 		if errors.Is(err, kind) {
 			return err
 		}

@@ -34,6 +34,11 @@ const (
 	// maxRequeue bounds the messages one requeue puts back (and so its
 	// journal entries, far below a journal transaction's limit).
 	maxRequeue = 500
+	// keptDeliveries is how many deliveries (digest and time sent) are
+	// remembered per mailbox message for its ack: the newest ones. With the
+	// default of 10 deliveries before parking, an ack of any but the
+	// oldest of a long run of redeliveries is still recognised.
+	keptDeliveries = 8
 	// maxLease bounds a lease.
 	maxLease = 24 * time.Hour
 	// dataKeyMaxSeals bounds the values sealed under one data key, far

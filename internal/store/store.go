@@ -500,8 +500,12 @@ func (s *Store) sealIntake(k *dataKey, in *Intake, now time.Time) (*sealedIntake
 // Pull leases up to max of recipient's waiting mailbox messages (acute
 // first, then oldest) for lease, and parks those delivered
 // Config.MaxDeliveries times without acknowledgement. A message leased to
-// one puller is offered to no other until its lease ends.
-func (s *Store) Pull(ctx context.Context, recipient string, max int, lease time.Duration) (PullResult, error) {
+// one puller is offered to no other until its lease ends. deliver makes
+// each leased message's delivery in the same transaction, and the
+// delivery's digest is recorded with the lease (the newest few per
+// message are kept), so that any replica, before or after a restart,
+// accepts the acknowledgement of a delivery that was sent.
+func (s *Store) Pull(ctx context.Context, recipient string, max int, lease time.Duration, deliver DeliverFunc) (PullResult, error) {
 	switch {
 	case !isAuthority(recipient):
 		return PullResult{}, &InputError{Field: "recipient", Reason: "not an authority id"}
@@ -509,6 +513,8 @@ func (s *Store) Pull(ctx context.Context, recipient string, max int, lease time.
 		return PullResult{}, &InputError{Field: "max", Reason: fmt.Sprintf("give 1 to %d", maxPull)}
 	case lease <= 0 || lease > maxLease:
 		return PullResult{}, &InputError{Field: "lease", Reason: fmt.Sprintf("give a lease up to %s", maxLease)}
+	case deliver == nil:
+		return PullResult{}, &InputError{Field: "deliver", Reason: "a pull needs a delivery function"}
 	}
 	now := s.cfg.Clock.Now().UTC().Truncate(time.Microsecond)
 	var res PullResult
@@ -529,9 +535,22 @@ func (s *Store) Pull(ctx context.Context, recipient string, max int, lease time.
 			if err != nil {
 				return err
 			}
-			res.Messages = append(res.Messages, MailboxMessage{ID: r.ID, Recipient: r.Recipient, RecordID: r.RecordID,
+			origin, err := s.origin(ctx, tx, r.RecordID, r.RecordVersion)
+			if err != nil {
+				return err
+			}
+			m := MailboxMessage{ID: r.ID, Recipient: r.Recipient, RecordID: r.RecordID,
 				RecordVersion: r.RecordVersion, View: view, ContentDigest: [sha256.Size]byte(r.ContentDigest),
-				Priority: r.Priority, Deliveries: r.Deliveries, LeaseUntil: r.LeaseUntil, QueuedAt: r.QueuedAt})
+				Priority: r.Priority, Deliveries: r.Deliveries, LeaseUntil: r.LeaseUntil, QueuedAt: r.QueuedAt, Origin: origin}
+			d, err := deliver(ctx, m)
+			if err != nil {
+				return err
+			}
+			if err := tx.RecordDelivery(ctx, r.ID, d[:], now, keptDeliveries); err != nil {
+				return err
+			}
+			m.DeliveryDigest = d
+			res.Messages = append(res.Messages, m)
 		}
 		return nil
 	})
@@ -544,12 +563,34 @@ func (s *Store) Pull(ctx context.Context, recipient string, max int, lease time.
 	return res, nil
 }
 
+// origin reads, in tx, the submitted message a record version came in,
+// with its evidence decrypted; nil when the record or the message is no
+// longer stored.
+func (s *Store) origin(ctx context.Context, tx Tx, recordID string, version int) (*Origin, error) {
+	r, found, err := tx.Record(ctx, recordID, version)
+	if err != nil || !found {
+		return nil, err
+	}
+	m, found, err := tx.Message(ctx, r.Sender, r.MessageID)
+	if err != nil || !found {
+		return nil, err
+	}
+	ev, err := s.seal.open(ctx, m.SealedEvidence, tableMessages, "evidence", messageRowKey(m.Sender, m.ID),
+		func(kid []byte) ([]byte, error) { return tx.DataKey(ctx, kid) })
+	if err != nil {
+		return nil, err
+	}
+	return &Origin{Sender: m.Sender, MessageID: m.ID, Evidence: ev}, nil
+}
+
 // Ack marks recipient's mailbox message id delivered, never to be delivered
 // again, and journals entries (the delivered entry) in the same
-// transaction. It fails with ErrNotFound when the recipient has no such
-// message and ErrDuplicate when it was acknowledged before (nothing is
-// journaled then).
-func (s *Store) Ack(ctx context.Context, recipient, id string, entries ...journal.Entry) error {
+// transaction, if digest names one of the message's recorded deliveries
+// (Pull). It fails with ErrNotFound when the recipient has no such message
+// or no delivery of it is recorded, ErrOtherDelivery when digest names no
+// delivery sent for it, and ErrDuplicate when it was acknowledged before
+// (nothing is journaled then).
+func (s *Store) Ack(ctx context.Context, recipient, id string, digest [sha256.Size]byte, entries ...journal.Entry) error {
 	switch {
 	case !isAuthority(recipient):
 		return &InputError{Field: "recipient", Reason: "not an authority id"}
@@ -565,13 +606,17 @@ func (s *Store) Ack(ctx context.Context, recipient, id string, entries ...journa
 		}
 	}
 	err := s.b.Write(ctx, func(tx Tx) error {
-		prev, found, err := tx.Ack(ctx, recipient, id, now)
+		r, err := tx.Ack(ctx, recipient, id, digest[:], now)
 		switch {
 		case err != nil:
 			return err
-		case !found:
+		case !r.Found:
 			return fmt.Errorf("%w: no mailbox message %q for %s", ErrNotFound, id, recipient)
-		case prev == StateDelivered:
+		case !r.Sent && !r.Known:
+			return fmt.Errorf("%w: no delivery of mailbox message %q is recorded", ErrNotFound, id)
+		case !r.Sent:
+			return fmt.Errorf("%w: mailbox message %q", ErrOtherDelivery, id)
+		case r.Prev == StateDelivered:
 			return fmt.Errorf("%w: mailbox message %q was acknowledged before", ErrDuplicate, id)
 		}
 		if ta != nil {

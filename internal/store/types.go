@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"crypto/sha256"
 	"time"
 
@@ -165,7 +166,30 @@ type MailboxMessage struct {
 	LeaseUntil time.Time
 	// QueuedAt is when the message was committed.
 	QueuedAt time.Time
+	// Origin names the submitted message that brought the record version,
+	// with its evidence; nil if it is no longer stored.
+	Origin *Origin
+	// DeliveryDigest is the digest of this delivery, as the Pull's
+	// DeliverFunc returned it and the store recorded it for the ack.
+	DeliveryDigest [sha256.Size]byte
 }
+
+// Origin is the submitted message a mailbox message's record version came
+// in: the provenance of its deliveries.
+type Origin struct {
+	// Sender and MessageID name the message.
+	Sender, MessageID string
+	// Evidence are the sender's signed bytes, decrypted.
+	Evidence []byte
+}
+
+// DeliverFunc makes the delivery of a leased mailbox message inside the
+// Pull's transaction (sealing it to the recipient) and returns its digest,
+// which the store records with the lease: the digest an acknowledgement
+// must name. An error rolls the whole pull back. It may be called again
+// for the same message if the backend retries the transaction; only the
+// digests of the committed attempt count.
+type DeliverFunc func(ctx context.Context, m MailboxMessage) (digest [sha256.Size]byte, err error)
 
 // PullResult is what one Pull leased and parked.
 type PullResult struct {

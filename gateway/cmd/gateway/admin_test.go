@@ -51,7 +51,7 @@ func TestAdminParkedAndRequeue(t *testing.T) {
 		}
 	}
 	for range 11 { // the default MaxDeliveries is 10
-		if _, err := ops.store.Pull(ctx, muni, 10, time.Minute); err != nil {
+		if _, err := ops.store.Pull(ctx, muni, 10, time.Minute, storetest.Deliver); err != nil {
 			t.Fatal(err)
 		}
 		clk.Advance(2 * time.Minute)

@@ -92,6 +92,14 @@ var migrations = []migration{
 		}
 		return nil
 	}},
+	{4, "delivery digests", func(ctx context.Context, tx pgx.Tx, b *Backend) error {
+		_, err := tx.Exec(ctx, `CREATE TABLE `+b.t.deliveries+` (
+			mailbox_id text NOT NULL REFERENCES `+b.t.mailbox+` (id),
+			digest     bytea NOT NULL,
+			sent_at    timestamptz NOT NULL,
+			PRIMARY KEY (mailbox_id, digest))`)
+		return err
+	}},
 }
 
 // migrate applies the steps the schema lacks, under a transaction-scoped

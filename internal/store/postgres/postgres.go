@@ -46,7 +46,7 @@ type Backend struct {
 
 // tables are the quoted, schema-qualified table names.
 type tables struct {
-	migrations, dataKeys, replay, messages, owners, records, mailbox string
+	migrations, dataKeys, replay, messages, owners, records, mailbox, deliveries string
 }
 
 var _ store.Backend = (*Backend)(nil)
@@ -70,6 +70,7 @@ func Open(ctx context.Context, pool *pgxpool.Pool, opt Options) (*Backend, error
 	b := &Backend{pool: pool, schema: opt.Schema, t: tables{
 		migrations: q + "store_migrations", dataKeys: q + "store_data_keys", replay: q + "store_replay",
 		messages: q + "store_messages", owners: q + "store_record_owners", records: q + "store_records", mailbox: q + "store_mailbox",
+		deliveries: q + "store_deliveries",
 	}}
 	if err := b.migrate(ctx); err != nil {
 		return nil, err
@@ -363,22 +364,37 @@ func (t *txn) Lease(ctx context.Context, recipient string, now, until time.Time,
 	return out, nil
 }
 
-func (t *txn) Ack(ctx context.Context, recipient, id string, now time.Time) (store.State, bool, error) {
+func (t *txn) RecordDelivery(ctx context.Context, id string, digest []byte, at time.Time, keep int) error {
+	if _, err := t.exec(ctx, "record the delivery", `INSERT INTO `+t.b.t.deliveries+` (mailbox_id, digest, sent_at) VALUES ($1, $2, $3)
+		ON CONFLICT (mailbox_id, digest) DO UPDATE SET sent_at = excluded.sent_at`, id, digest, at); err != nil {
+		return err
+	}
+	_, err := t.exec(ctx, "forget old deliveries", `DELETE FROM `+t.b.t.deliveries+` WHERE mailbox_id = $1 AND digest NOT IN (
+		SELECT digest FROM `+t.b.t.deliveries+` WHERE mailbox_id = $1 ORDER BY sent_at DESC, digest DESC LIMIT $2)`, id, keep)
+	return err
+}
+
+func (t *txn) Ack(ctx context.Context, recipient, id string, digest []byte, now time.Time) (store.AckResult, error) {
 	var prev string
-	err := t.tx.QueryRow(ctx, `SELECT state FROM `+t.b.t.mailbox+` WHERE recipient = $1 AND id = $2 FOR UPDATE`, recipient, id).Scan(&prev)
+	var known, sent bool
+	err := t.tx.QueryRow(ctx, `SELECT m.state,
+		EXISTS (SELECT 1 FROM `+t.b.t.deliveries+` d WHERE d.mailbox_id = m.id),
+		EXISTS (SELECT 1 FROM `+t.b.t.deliveries+` d WHERE d.mailbox_id = m.id AND d.digest = $1)
+		FROM `+t.b.t.mailbox+` m WHERE m.recipient = $2 AND m.id = $3 FOR UPDATE OF m`, digest, recipient, id).Scan(&prev, &known, &sent)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return "", false, nil
+		return store.AckResult{}, nil
 	}
 	if err != nil {
-		return "", false, fmt.Errorf("store/postgres: ack: %w", err)
+		return store.AckResult{}, fmt.Errorf("store/postgres: ack: %w", err)
 	}
-	if store.State(prev) == store.StateDelivered {
-		return store.StateDelivered, true, nil
+	r := store.AckResult{Found: true, Known: known, Sent: sent, Prev: store.State(prev)}
+	if !r.Sent || r.Prev == store.StateDelivered {
+		return r, nil
 	}
 	if _, err := t.exec(ctx, "ack", `UPDATE `+t.b.t.mailbox+` SET state = 'delivered', delivered_at = $1 WHERE recipient = $2 AND id = $3`, now, recipient, id); err != nil {
-		return "", false, err
+		return store.AckResult{}, err
 	}
-	return store.State(prev), true, nil
+	return r, nil
 }
 
 func (t *txn) AppendJournal(ctx context.Context, build func(journal.Head) (*journal.Batch, error)) error {

@@ -38,7 +38,7 @@ func TestTwoReplicas(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for {
-				res, err := e.Store.Pull(ctx, "municipality:0101", 2, time.Hour)
+				res, err := e.Store.Pull(ctx, "municipality:0101", 2, time.Hour, storetest.Deliver)
 				if err != nil {
 					t.Errorf("Pull: %v", err)
 					return

@@ -82,6 +82,14 @@ var migrations = []migration{
 		`ALTER TABLE store_mailbox ADD COLUMN parked_us INTEGER`,
 		`CREATE INDEX store_mailbox_parked ON store_mailbox (seq) WHERE state = 'parked'`,
 	)},
+	{4, "delivery digests", execAll(
+		`CREATE TABLE store_deliveries (
+			mailbox_id TEXT NOT NULL REFERENCES store_mailbox (id),
+			digest     BLOB NOT NULL,
+			sent_us    INTEGER NOT NULL,
+			PRIMARY KEY (mailbox_id, digest)
+		) WITHOUT ROWID`,
+	)},
 }
 
 func execAll(stmts ...string) func(ctx context.Context, tx *sql.Tx) error {

@@ -379,22 +379,37 @@ func (t *txn) Lease(ctx context.Context, recipient string, now, until time.Time,
 	return out, nil
 }
 
-func (t *txn) Ack(ctx context.Context, recipient, id string, now time.Time) (store.State, bool, error) {
+func (t *txn) RecordDelivery(ctx context.Context, id string, digest []byte, at time.Time, keep int) error {
+	if _, err := t.exec(ctx, "record the delivery", `INSERT INTO store_deliveries (mailbox_id, digest, sent_us) VALUES (?, ?, ?)
+		ON CONFLICT (mailbox_id, digest) DO UPDATE SET sent_us = excluded.sent_us`, id, digest, us(at)); err != nil {
+		return err
+	}
+	_, err := t.exec(ctx, "forget old deliveries", `DELETE FROM store_deliveries WHERE mailbox_id = ? AND digest NOT IN (
+		SELECT digest FROM store_deliveries WHERE mailbox_id = ? ORDER BY sent_us DESC, digest DESC LIMIT ?)`, id, id, keep)
+	return err
+}
+
+func (t *txn) Ack(ctx context.Context, recipient, id string, digest []byte, now time.Time) (store.AckResult, error) {
 	var prev string
-	err := t.tx.QueryRowContext(ctx, `SELECT state FROM store_mailbox WHERE recipient = ? AND id = ?`, recipient, id).Scan(&prev)
+	var known, sent int
+	err := t.tx.QueryRowContext(ctx, `SELECT m.state,
+		EXISTS (SELECT 1 FROM store_deliveries d WHERE d.mailbox_id = m.id),
+		EXISTS (SELECT 1 FROM store_deliveries d WHERE d.mailbox_id = m.id AND d.digest = ?)
+		FROM store_mailbox m WHERE m.recipient = ? AND m.id = ?`, digest, recipient, id).Scan(&prev, &known, &sent)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", false, nil
+		return store.AckResult{}, nil
 	}
 	if err != nil {
-		return "", false, fmt.Errorf("store/sqlite: ack: %w", err)
+		return store.AckResult{}, fmt.Errorf("store/sqlite: ack: %w", err)
 	}
-	if store.State(prev) == store.StateDelivered {
-		return store.StateDelivered, true, nil
+	r := store.AckResult{Found: true, Known: known != 0, Sent: sent != 0, Prev: store.State(prev)}
+	if !r.Sent || r.Prev == store.StateDelivered {
+		return r, nil
 	}
 	if _, err := t.exec(ctx, "ack", `UPDATE store_mailbox SET state = 'delivered', delivered_us = ? WHERE recipient = ? AND id = ?`, us(now), recipient, id); err != nil {
-		return "", false, err
+		return store.AckResult{}, err
 	}
-	return store.State(prev), true, nil
+	return r, nil
 }
 
 func (t *txn) AppendJournal(ctx context.Context, build func(journal.Head) (*journal.Batch, error)) error {

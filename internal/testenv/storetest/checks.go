@@ -73,7 +73,7 @@ func CheckCommitAndRead(t *testing.T, newDB NewDB) {
 	if _, err := e.Store.Record(ctx, "r3", 1); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("Record of a missing record: %v, want ErrNotFound", err)
 	}
-	res, err := e.Store.Pull(ctx, muniB, 10, time.Minute)
+	res, err := e.Store.Pull(ctx, muniB, 10, time.Minute, Deliver)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +161,7 @@ func CheckReplay(t *testing.T, newDB NewDB) {
 	if out.JournalEntries != 2 { // received, and r2's queued; r1's queued dropped
 		t.Fatalf("journaled %d entries, want 2", out.JournalEntries)
 	}
-	res, err := e.Store.Pull(ctx, muniA, 10, time.Minute)
+	res, err := e.Store.Pull(ctx, muniA, 10, time.Minute, Deliver)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,7 +263,7 @@ func CheckAllOrNothing(t *testing.T, newDB NewDB) {
 		t.Fatalf("the failed commit left its record: %v", err)
 	}
 	e2.MustCommit(t, Intake(region, "m1", exp, []string{"r1"}, muniA))
-	res, err := e2.Store.Pull(context.Background(), muniA, 10, time.Minute)
+	res, err := e2.Store.Pull(context.Background(), muniA, 10, time.Minute, Deliver)
 	if err != nil || len(res.Messages) != 2 {
 		t.Fatalf("pulled %d, %v; want 2", len(res.Messages), err)
 	}
@@ -322,11 +322,14 @@ func CheckBadInput(t *testing.T, newDB NewDB) {
 		max       int
 		lease     time.Duration
 	}{{"", 1, time.Minute}, {muniA, 0, time.Minute}, {muniA, 10_000, time.Minute}, {muniA, 1, 0}, {muniA, 1, 48 * time.Hour}} {
-		if _, err := e.Store.Pull(ctx, c.recipient, c.max, c.lease); !errors.Is(err, store.ErrInvalid) {
+		if _, err := e.Store.Pull(ctx, c.recipient, c.max, c.lease, Deliver); !errors.Is(err, store.ErrInvalid) {
 			t.Errorf("Pull(%q, %d, %s): %v, want ErrInvalid", c.recipient, c.max, c.lease, err)
 		}
 	}
-	if err := e.Store.Ack(ctx, muniA, ""); !errors.Is(err, store.ErrInvalid) {
+	if _, err := e.Store.Pull(ctx, muniA, 1, time.Minute, nil); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("Pull without a DeliverFunc: %v, want ErrInvalid", err)
+	}
+	if err := e.Store.Ack(ctx, muniA, "", DeliveryDigest("", 1)); !errors.Is(err, store.ErrInvalid) {
 		t.Errorf("Ack of no id: %v", err)
 	}
 }
@@ -340,10 +343,10 @@ func CheckUnavailable(t *testing.T, newDB NewDB) {
 	if _, err := e.Store.Commit(ctx, Intake(region, "m1", exp, []string{"r1"}, muniA)); !errors.Is(err, store.ErrUnavailable) {
 		t.Errorf("Commit: %v", err)
 	}
-	if _, err := e.Store.Pull(ctx, muniA, 1, time.Minute); !errors.Is(err, store.ErrUnavailable) {
+	if _, err := e.Store.Pull(ctx, muniA, 1, time.Minute, Deliver); !errors.Is(err, store.ErrUnavailable) {
 		t.Errorf("Pull: %v", err)
 	}
-	if err := e.Store.Ack(ctx, muniA, "x"); !errors.Is(err, store.ErrUnavailable) {
+	if err := e.Store.Ack(ctx, muniA, "x", DeliveryDigest("x", 1)); !errors.Is(err, store.ErrUnavailable) {
 		t.Errorf("Ack: %v", err)
 	}
 	if _, err := e.Store.PurgeReplay(ctx); !errors.Is(err, store.ErrUnavailable) {
@@ -436,10 +439,11 @@ func CheckEncryptedAtRest(t *testing.T, newDB NewDB) {
 	}
 	e.MustCommit(t, Intake(region, "marker-message-id", exp, ids, muniA, muniB))
 	e.MustCommit(t, Intake(police, "m2", exp, []string{"p1", "p2", "p3"}, muniA))
-	if _, err := e.Store.Pull(context.Background(), muniA, 5, time.Minute); err != nil {
-		t.Fatal(err)
+	res, err := e.Store.Pull(context.Background(), muniA, 5, time.Minute, Deliver)
+	if err != nil || len(res.Messages) == 0 {
+		t.Fatalf("pulled %d, %v", len(res.Messages), err)
 	}
-	if err := e.Store.Ack(context.Background(), muniA, "mb-m2-p1-"+muniA); err != nil {
+	if err := e.Store.Ack(context.Background(), muniA, res.Messages[0].ID, res.Messages[0].DeliveryDigest); err != nil {
 		t.Fatal(err)
 	}
 	if got := db.Find(t, [][]byte{[]byte("marker-message-id")}); len(got) == 0 {

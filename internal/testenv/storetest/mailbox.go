@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"sync"
@@ -20,9 +21,21 @@ func ids(ms []store.MailboxMessage) []string {
 	return out
 }
 
+// DeliveryDigest is the digest of the nth delivery of mailbox message id
+// as Deliver makes it.
+func DeliveryDigest(id string, n int) [sha256.Size]byte {
+	return sha256.Sum256([]byte(fmt.Sprintf("delivery %d of %s", n, id)))
+}
+
+// Deliver is the suite's store.DeliverFunc: it seals nothing and names the
+// delivery by DeliveryDigest(m.ID, m.Deliveries).
+func Deliver(_ context.Context, m store.MailboxMessage) ([sha256.Size]byte, error) {
+	return DeliveryDigest(m.ID, m.Deliveries), nil
+}
+
 func pull(t testing.TB, e *Env, recipient string, max int, lease time.Duration) store.PullResult {
 	t.Helper()
-	res, err := e.Store.Pull(context.Background(), recipient, max, lease)
+	res, err := e.Store.Pull(context.Background(), recipient, max, lease, Deliver)
 	if err != nil {
 		t.Fatalf("Pull: %v", err)
 	}
@@ -70,19 +83,19 @@ func CheckLeaseAckRedelivery(t *testing.T, newDB NewDB) {
 	a, b := first.Messages[0].ID, first.Messages[1].ID
 	size := e.JournalSize(t)
 	delivered := journal.Entry{Event: journal.EventDelivered, Actor: muniA, Counterpart: "gateway", RecordID: "r1", RecordVersion: 1, MessageID: a, Outcome: journal.OutcomeOK}
-	if err := e.Store.Ack(ctx, muniA, a, delivered); err != nil {
+	if err := e.Store.Ack(ctx, muniA, a, DeliveryDigest(a, 1), delivered); err != nil {
 		t.Fatalf("Ack: %v", err)
 	}
 	if got := e.JournalSize(t); got != size+1 {
 		t.Fatalf("journal size %d after the ack, want %d", got, size+1)
 	}
-	if err := e.Store.Ack(ctx, muniA, a, delivered); !errors.Is(err, store.ErrDuplicate) {
+	if err := e.Store.Ack(ctx, muniA, a, DeliveryDigest(a, 1), delivered); !errors.Is(err, store.ErrDuplicate) {
 		t.Fatalf("second ack: %v, want ErrDuplicate", err)
 	}
-	if err := e.Store.Ack(ctx, muniB, b); !errors.Is(err, store.ErrNotFound) {
+	if err := e.Store.Ack(ctx, muniB, b, DeliveryDigest(b, 1)); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("ack of another's message: %v, want ErrNotFound", err)
 	}
-	if err := e.Store.Ack(ctx, muniA, "no-such-id"); !errors.Is(err, store.ErrNotFound) {
+	if err := e.Store.Ack(ctx, muniA, "no-such-id", DeliveryDigest("no-such-id", 1)); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("ack of an unknown id: %v, want ErrNotFound", err)
 	}
 	if got := e.JournalSize(t); got != size+1 {
@@ -93,7 +106,7 @@ func CheckLeaseAckRedelivery(t *testing.T, newDB NewDB) {
 	if len(again.Messages) != 1 || again.Messages[0].ID != b || again.Messages[0].Deliveries != 2 {
 		t.Fatalf("after the lease: %+v, want %s delivered a second time", again.Messages, b)
 	}
-	if err := e.Store.Ack(ctx, muniA, b); err != nil {
+	if err := e.Store.Ack(ctx, muniA, b, DeliveryDigest(b, 1)); err != nil { // the first delivery arrived after all
 		t.Fatal(err)
 	}
 	e.Clock.Advance(time.Hour)
@@ -126,7 +139,7 @@ func CheckParking(t *testing.T, newDB NewDB) {
 	if res := pull(t, e, muniA, 10, time.Minute); len(res.Messages)+len(res.Parked) != 0 {
 		t.Fatalf("parked message offered again: %+v", res)
 	}
-	if err := e.Store.Ack(ctx, muniA, id); err != nil {
+	if err := e.Store.Ack(ctx, muniA, id, DeliveryDigest(id, 2)); err != nil {
 		t.Fatalf("ack of a parked message: %v", err)
 	}
 }
@@ -148,7 +161,7 @@ func CheckConcurrentPullers(t *testing.T, newDB NewDB) {
 		go func() {
 			defer wg.Done()
 			for {
-				res, err := e.Store.Pull(context.Background(), muniA, 3, time.Hour)
+				res, err := e.Store.Pull(context.Background(), muniA, 3, time.Hour, Deliver)
 				if err != nil {
 					t.Errorf("Pull: %v", err)
 					return

@@ -121,7 +121,7 @@ func CheckParkedAndRequeue(t *testing.T, newDB NewDB) {
 	if fmt.Sprint(ids(res.Messages)) != fmt.Sprint([]string{a1, a2}) || res.Messages[0].Deliveries != 1 {
 		t.Fatalf("pull after the requeue: %+v", res.Messages)
 	}
-	if err := e.Store.Ack(ctx, muniA, a1); err != nil {
+	if err := e.Store.Ack(ctx, muniA, a1, DeliveryDigest(a1, 1)); err != nil {
 		t.Fatal(err)
 	}
 	e.Clock.Advance(time.Minute)

@@ -234,6 +234,7 @@ func Run(t *testing.T, newDB NewDB) {
 		{"Parking", CheckParking},
 		{"ParkedAndRequeue", CheckParkedAndRequeue},
 		{"ConcurrentPullers", CheckConcurrentPullers},
+		{"DeliveryDigests", CheckDeliveryDigests},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.f(t, newDB) })
 	}
