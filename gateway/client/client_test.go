@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"os"
@@ -213,6 +214,25 @@ func TestSubmitPullOpenAck(t *testing.T) {
 	// The client refuses an out-of-range pull without asking.
 	if _, err := mun.Pull(ctx, 101, 0); err == nil {
 		t.Fatal("max 101 accepted")
+	}
+	// The sender's status: the municipality delivered with its receipt's
+	// digest; the municipality itself may not ask.
+	st, err := reg.Status(ctx, rid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	delivered := false
+	for _, r := range st.Versions[0].Recipients {
+		if r.Recipient == "municipality:0751" && r.State == client.StateDelivered && r.DeliveredAt != nil &&
+			r.ReceiptDigest == hex.EncodeToString(got.Digest[:]) {
+			delivered = true
+		}
+	}
+	if st.Owner != "region:1084" || !delivered {
+		t.Errorf("status %+v", st)
+	}
+	if _, err := mun.Status(ctx, rid); !errors.As(err, &p) || p.Status != 404 || p.Name() != "unknown-record" {
+		t.Errorf("the recipient's status request: %v", err)
 	}
 }
 
