@@ -23,82 +23,21 @@ var (
 		vocab.Pair("stort_arrangement", record.KindMassGathering),
 		vocab.Pair("andet", record.KindOtherIncident),
 	)
-	sites = vocab.New("Registreringssted",
-		vocab.Pair("skadested", record.SiteScene),
-		vocab.Pair("epc", record.SiteEPC),
-		vocab.Pair("hotline", record.SiteHotline),
-		vocab.Pair("andet", record.SiteOther),
-	)
-	roles = vocab.New("Rolle",
-		vocab.Pair("kop", record.RoleKOP),
-		vocab.Pair("kriseteam", record.RoleCrisisTeam),
-		vocab.Pair("politi", record.RolePolice),
-		vocab.Pair("andet", record.RoleOther),
-	)
-	relations = vocab.New("TilknytningsArt",
-		vocab.Pair("beroert", record.RelationAffected),
-		vocab.Pair("paaroerende", record.RelationRelative),
-		vocab.Pair("vidne", record.RelationWitness),
-		vocab.Pair("personale", record.RelationStaff),
-		vocab.Pair("tilskuer", record.RelationBystander),
-	)
-	priorities = vocab.New("Prioritet",
-		vocab.Pair("akut", record.PriorityAcute),
-		vocab.Pair("dage", record.PriorityDays),
-		vocab.Pair("uger", record.PriorityWeeks),
-		vocab.Pair("ingen", record.PriorityNone),
-	)
+	sites                = vocab.New("Registreringssted", vocab.Sites()...)
+	roles                = vocab.New("Rolle", vocab.RegistrarRoles()...)
+	relations            = vocab.New("TilknytningsArt", vocab.RelationTypes()...)
+	priorities           = vocab.New("Prioritet", vocab.Priorities()...)
 	registrationConsents = vocab.New("RegistreringsSamtykke",
 		vocab.Pair("givet", record.RegistrationGranted),
 		vocab.Pair("afvist", record.RegistrationRefused),
 		vocab.Pair("ikke_indhentet", record.RegistrationNotObtained),
 	)
-	channels = vocab.New("Kanal",
-		vocab.Pair("telefon", record.ChannelPhone),
-		vocab.Pair("email", record.ChannelEmail),
-		vocab.Pair("digital_post", record.ChannelDigitalPost),
-	)
-	recipientRoles = vocab.New("Modtagerrolle",
-		vocab.Pair("bopaelskommune", record.RecipientResidenceMunicipality),
-		vocab.Pair("bopaelsregion", record.RecipientResidenceRegion),
-		vocab.Pair("haendelseskommune", record.RecipientIncidentMunicipality),
-		vocab.Pair("haendelsesregion", record.RecipientIncidentRegion),
-		vocab.Pair("politikreds", record.RecipientPoliceDistrict),
-	)
-	purposes = vocab.New("Formaal",
-		vocab.Pair("psykosocial_opfoelgning", record.PurposeFollowUp),
-		vocab.Pair("akut_psykosocial_stoette", record.PurposeAcuteSupport),
-		vocab.Pair("identifikation_af_beroerte", record.PurposeIdentification),
-		vocab.Pair("information_om_stoettetilbud", record.PurposeSupportInformation),
-		vocab.Pair("psykiatrisk_opfoelgning", record.PurposePsychiatricFollowUp),
-	)
-	kinships = vocab.New("Slaegtskab",
-		vocab.Pair("foraelder", record.KinshipParent),
-		vocab.Pair("barn", record.KinshipChild),
-		vocab.Pair("partner", record.KinshipPartner),
-		vocab.Pair("soeskende", record.KinshipSibling),
-		vocab.Pair("andet", record.KinshipOther),
-	)
-	guardianRelations = vocab.New("VaergeRelation",
-		vocab.Pair("foraelder", record.GuardianParent),
-		vocab.Pair("foraeldremyndighedsindehaver", record.GuardianCustodian),
-		vocab.Pair("andet", record.GuardianOther),
-	)
-	givenBys = vocab.New("AfgivetAf",
-		vocab.Pair("selv", record.GivenBySelf),
-		vocab.Pair("vaerge", record.GivenByGuardian),
-		vocab.Pair("repraesentant", record.GivenByRepresentative),
-	)
-	methods = vocab.New("Metode",
-		vocab.Pair("mundtligt_dokumenteret", record.MethodVerbalDocumented),
-		vocab.Pair("underskrevet_blanket", record.MethodSignedForm),
-		vocab.Pair("digitalt", record.MethodDigital),
-	)
-	reasons = vocab.New("Aarsag",
-		vocab.Pair("samtykke_tilbagekaldt", record.ReasonConsentWithdrawn),
-		vocab.Pair("fejlregistrering", record.ReasonRegisteredInError),
-		vocab.Pair("dublet", record.ReasonDuplicate),
-		vocab.Pair("formaal_ophoert", record.ReasonPurposeEnded),
-		vocab.Pair("modtager_ikke_laengere_ansvarlig", record.ReasonRecipientIncorrect),
-	)
+	channels          = vocab.New("Kanal", vocab.Channels()...)
+	recipientRoles    = vocab.New("Modtagerrolle", vocab.RecipientRoles()...)
+	purposes          = vocab.New("Formaal", vocab.Purposes()...)
+	kinships          = vocab.New("Slaegtskab", vocab.Kinships()...)
+	guardianRelations = vocab.New("VaergeRelation", vocab.GuardianRelations()...)
+	givenBys          = vocab.New("AfgivetAf", vocab.GivenBys()...)
+	methods           = vocab.New("Metode", vocab.ConsentMethods()...)
+	reasons           = vocab.New("Aarsag", vocab.WithdrawalReasons()...)
 )
