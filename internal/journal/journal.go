@@ -28,8 +28,9 @@ type Config struct {
 	CheckpointInterval time.Duration
 	// MaxUnsigned refuses appends (ErrUnavailable) while this many entries
 	// wait for a checkpoint, so that a failing signer stops the journal
-	// instead of letting unprovable entries pile up; 0 means 100,000. It
-	// must exceed CheckpointEvery.
+	// instead of letting unprovable entries pile up; 0 means 250,000. It
+	// must exceed CheckpointEvery; below MaxTxEntries the largest messages
+	// may wait for a checkpoint.
 	MaxUnsigned uint64
 	// MaxBatch is the most entries one group-commit transaction takes; 0
 	// means 2000, at most 10,000.
@@ -385,7 +386,7 @@ func (j *Journal) checkpointer(t clock.Ticker) {
 		case <-t.C():
 		case <-j.kick:
 		}
-		if _, err := j.signDue(false); err != nil {
+		if _, err := j.signDue(context.Background(), false); err != nil {
 			j.log.Error("journal checkpoint failed", "err", err)
 		}
 	}
@@ -393,8 +394,11 @@ func (j *Journal) checkpointer(t clock.Ticker) {
 
 // Checkpoint signs a checkpoint of every entry committed so far (unless the
 // latest checkpoint already covers them) and returns the latest checkpoint.
+// When another process is signing at that moment (shared storage), it waits
+// for that process to finish, at most until ctx ends or SignTimeout, and
+// then signs what that one did not cover.
 func (j *Journal) Checkpoint(ctx context.Context) (SignedCheckpoint, error) {
-	if _, err := j.signDue(true); err != nil {
+	if _, err := j.signDue(ctx, true); err != nil {
 		return SignedCheckpoint{}, err
 	}
 	return j.LatestCheckpoint(ctx)
@@ -402,14 +406,20 @@ func (j *Journal) Checkpoint(ctx context.Context) (SignedCheckpoint, error) {
 
 // signDue signs the checkpoints that are due: one at every multiple of
 // CheckpointEvery not yet signed, and one of the current size when the
-// interval has passed (or now is set). It returns how many it signed.
-func (j *Journal) signDue(now bool) (int, error) {
+// interval has passed (or now is set). It returns how many it signed. With
+// now, it waits for the signer lock of shared storage (bounded by parent
+// and SignTimeout); without, it leaves signing to the process holding it.
+func (j *Journal) signDue(parent context.Context, now bool) (int, error) {
 	j.signMu.Lock()
 	defer j.signMu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), j.cfg.SignTimeout)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), j.cfg.SignTimeout)
 	defer cancel()
 	if lk, shared := j.store.(SignerLock); shared {
-		unlock, ok, err := lk.LockSigner(ctx)
+		lctx, lcancel := context.WithCancel(ctx)
+		stop := context.AfterFunc(parent, lcancel)
+		unlock, ok, err := lk.LockSigner(lctx, now)
+		stop()
+		lcancel()
 		if err != nil {
 			return 0, unavailable("checkpoint", err)
 		}
@@ -501,7 +511,7 @@ func (j *Journal) Close(ctx context.Context) error {
 	close(j.stop)
 	j.writerWG.Wait()
 	j.cpWG.Wait()
-	if _, err := j.signDue(true); err != nil {
+	if _, err := j.signDue(ctx, true); err != nil {
 		return fmt.Errorf("journal: the last checkpoint: %w", err)
 	}
 	return ctx.Err()

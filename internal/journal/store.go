@@ -52,9 +52,10 @@ type CheckpointStore interface {
 // signer (a Vault key, say) is not called twice for one tree size. Storage
 // used by one process (SQLite) does not implement it.
 type SignerLock interface {
-	// LockSigner takes the signer lock. ok is false, with no error, when
-	// another process holds it; unlock releases it.
-	LockSigner(ctx context.Context) (unlock func(), ok bool, err error)
+	// LockSigner takes the signer lock. Without wait, ok is false, with no
+	// error, when another process holds it; with wait, it waits for the
+	// lock until ctx ends. unlock releases it.
+	LockSigner(ctx context.Context, wait bool) (unlock func(), ok bool, err error)
 }
 
 // EntryReader reads entries.

@@ -437,15 +437,28 @@ func (s *Store) leaves(ctx context.Context, q string, args ...any) ([]journal.St
 // LockSigner makes this process the only checkpoint signer among the
 // gateway processes sharing the schema, for as long as it holds the lock
 // (a session-level PostgreSQL advisory lock on a connection of its own).
-// ok is false, with no error, when another process holds it: that process
-// signs, and this one picks its checkpoints up from the table.
-func (s *Store) LockSigner(ctx context.Context) (unlock func(), ok bool, err error) {
+// Without wait, ok is false, with no error, when another process holds it:
+// that process signs, and this one picks its checkpoints up from the table.
+// With wait, it waits until the other process has signed (it holds the lock
+// only while it signs) or ctx ends; a wait that ends early closes its
+// connection, so that a lock granted as the wait was cancelled cannot
+// linger in the pool.
+func (s *Store) LockSigner(ctx context.Context, wait bool) (unlock func(), ok bool, err error) {
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return nil, false, fmt.Errorf("postgres: checkpoint signer lock: %w", err)
 	}
 	const key = `hashtextextended('psykosocial journal checkpoint signer ' || $1, 0)`
-	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(`+key+`)`, s.schema).Scan(&ok); err != nil {
+	if wait {
+		if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(`+key+`)`, s.schema); err != nil {
+			cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			_ = conn.Conn().Close(cctx)
+			cancel()
+			conn.Release()
+			return nil, false, fmt.Errorf("postgres: checkpoint signer lock: %w", err)
+		}
+		ok = true
+	} else if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(`+key+`)`, s.schema).Scan(&ok); err != nil {
 		conn.Release()
 		return nil, false, fmt.Errorf("postgres: checkpoint signer lock: %w", err)
 	}
