@@ -164,7 +164,7 @@ func (d *decoder) other(parent *etree.Element, tok etree.Token) {
 }
 
 // inNamespace reports whether el belongs to the format. An XML-DSig element
-// outside the root's last child rejects the whole document (a signature in
+// outside the root's first child rejects the whole document (a signature in
 // the wrong place is how signature wrapping attacks start).
 func (d *decoder) inNamespace(el *etree.Element) bool {
 	switch uri := el.NamespaceURI(); uri {
@@ -174,7 +174,7 @@ func (d *decoder) inNamespace(el *etree.Element) bool {
 		if len(d.fatal) > maxProblems {
 			return false
 		}
-		d.push(&d.fatal, d.problem(el, "xml.signature", "ds:%s is allowed only as the ds:Signature that is the last child of %s", adapters.Clip(el.Tag), RootElement))
+		d.push(&d.fatal, d.problem(el, "xml.signature", "ds:%s is allowed only as the ds:Signature that is the first child of %s", adapters.Clip(el.Tag), RootElement))
 	default:
 		d.add(el, "xml.namespace", "%s is in namespace %q; only %s is allowed here", adapters.Clip(el.Tag), adapters.Clip(uri), Namespace)
 	}
@@ -407,14 +407,14 @@ func (d *decoder) rootAttributes(root *etree.Element) {
 	}
 }
 
-// rootChildren sorts the children of the root: the header, then one or
-// more registrations or one withdrawal notice, then at most one ds:Signature
-// as the very last child, which is accepted and ignored (the envelope layer
-// verifies it before this adapter sees the document).
+// rootChildren sorts the children of the root: at most one ds:Signature as
+// the very first child, which is accepted and ignored (the envelope layer
+// verifies it before this adapter sees the document), then the header, then
+// one or more registrations or one withdrawal notice.
 func (d *decoder) rootChildren(root *etree.Element) rootParts {
 	var p rootParts
 	var sigs []*etree.Element
-	var last *etree.Element
+	var first *etree.Element
 	text := false
 	for _, tok := range root.Child {
 		switch t := tok.(type) {
@@ -424,13 +424,15 @@ func (d *decoder) rootChildren(root *etree.Element) rootParts {
 				text = true
 			}
 		case *etree.Element:
-			last = t
+			if first == nil {
+				first = t
+			}
 			uri := t.NamespaceURI()
 			switch {
 			case uri == dsNamespace && t.Tag == "Signature":
 				sigs = append(sigs, t)
 			case uri == dsNamespace:
-				d.add(t, "xml.signature", "ds:%s is not allowed; only one ds:Signature, as the last child of %s", adapters.Clip(t.Tag), RootElement)
+				d.add(t, "xml.signature", "ds:%s is not allowed; only one ds:Signature, as the first child of %s", adapters.Clip(t.Tag), RootElement)
 			case uri != Namespace:
 				d.add(t, "xml.namespace", "%s is in namespace %q; only %s is allowed here", adapters.Clip(t.Tag), adapters.Clip(uri), Namespace)
 			case t.Tag == "Hoved":
@@ -469,8 +471,8 @@ func (d *decoder) rootChildren(root *etree.Element) rootParts {
 		for _, s := range sigs[1:] {
 			d.add(s, "xml.signature", "a message has at most one ds:Signature")
 		}
-	case len(sigs) == 1 && sigs[0] != last:
-		d.add(sigs[0], "xml.signature", "ds:Signature must be the last child of %s", RootElement)
+	case len(sigs) == 1 && sigs[0] != first:
+		d.add(sigs[0], "xml.signature", "ds:Signature must be the first child of %s", RootElement)
 	}
 	if p.header == nil {
 		d.missing(root, "Hoved")

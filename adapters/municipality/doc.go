@@ -4,12 +4,12 @@
 // receive from the gateway and that municipal crisis teams may submit.
 //
 // A message (KommuneMeddelelse, with an ID attribute the signature
-// references) holds a signed header (Hoved: message id, sender, recipient,
-// issued-at, expires-at, the sender's reference and the KLE case
+// references) begins with at most one enveloped ds:Signature as the root's
+// first child, then holds a signed header (Hoved: message id, sender,
+// recipient, issued-at, expires-at, the sender's reference and the KLE case
 // classification a case system files the record under), then either one to
 // MaxRegistrations registrations (Registrering) or one withdrawal notice
-// (Tilbagetraekning), then at most one enveloped ds:Signature as the root's
-// last child. Element names and vocabulary codes are Danish in ASCII
+// (Tilbagetraekning). Element names and vocabulary codes are Danish in ASCII
 // (æ → ae, ø → oe, å → aa).
 //
 // Follow-up consent is a list of grants (Tilladelse), one per recipient

@@ -31,7 +31,7 @@ var (
 // notice (KindWithdrawal); the records must be valid, possibly minimised,
 // records. The root's ID is IDPrefix + the message id; the case
 // classification is ClassificationFor(m.Header.Recipient). Encode writes no
-// signature: the signer adds it as the root's last child.
+// signature: the signer adds it as the root's first child.
 func (a *Adapter) Encode(m *adapters.Message) ([]byte, error) {
 	if m == nil {
 		return nil, fmt.Errorf("%w: no message", ErrCannotEncode)

@@ -10,7 +10,7 @@
 // role once (Registrant, only in lists a district sends), and up to
 // MaxPersons persons (Personer/Person). A Tilbagetraekning is a withdrawal
 // notice for one record. Both roots carry an ID attribute (Encode writes
-// "m-" and the message id) and may end with one enveloped ds:Signature,
+// "m-" and the message id) and may begin with one enveloped ds:Signature,
 // which Decode accepts and ignores (the envelope layer verifies it); a
 // signature anywhere else, or a second one, refuses the document.
 //

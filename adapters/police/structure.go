@@ -43,14 +43,14 @@ var (
 // scan checks el's attributes, text and children against its content model
 // and puts the first element of each entry into out (len(out) == len(shape)).
 // Children that break the model are reported. sig allows one ds:Signature as
-// the last child (the root).
+// the first child (the root).
 func (d *decoder) scan(el *etree.Element, shape []child, out []*etree.Element, sig bool) {
 	d.attrs(el, el == d.root)
-	last := -1
+	first := -1
 	if sig {
-		for i := len(el.Child) - 1; i >= 0; i-- {
-			if _, ok := el.Child[i].(*etree.Element); ok {
-				last = i
+		for i, tok := range el.Child {
+			if _, ok := tok.(*etree.Element); ok {
+				first = i
 				break
 			}
 		}
@@ -68,10 +68,10 @@ func (d *decoder) scan(el *etree.Element, shape []child, out []*etree.Element, s
 		case *etree.Element:
 			ns := t.NamespaceURI()
 			if ns == dsigNamespace {
-				if sig && i == last && t.Tag == "Signature" {
+				if sig && i == first && t.Tag == "Signature" {
 					continue
 				}
-				d.fatalAt(t, "xml.signature", "a ds:Signature is allowed only once, as the last child of the root")
+				d.fatalAt(t, "xml.signature", "a ds:Signature is allowed only once, as the first child of the root")
 				continue
 			}
 			j := -1
@@ -126,10 +126,10 @@ func (d *decoder) attrs(el *etree.Element, root bool) {
 
 // unknown reports an element the content model does not allow. A ds
 // element inside it refuses the document whole: a signature belongs only
-// at the end of the root.
+// at the start of the root.
 func (d *decoder) unknown(el *etree.Element, format string) {
 	if hasDsig(el) {
-		d.fatalAt(el, "xml.signature", "a ds:Signature is allowed only once, as the last child of the root")
+		d.fatalAt(el, "xml.signature", "a ds:Signature is allowed only once, as the first child of the root")
 		return
 	}
 	if !room(d.out) {

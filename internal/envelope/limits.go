@@ -6,13 +6,18 @@ import "time"
 // reason is on the line.
 const (
 	// MaxEnvelopeBytes bounds an inbound envelope: a MaxPayloadBytes document,
-	// base64url-encoded twice (JWS, then JWE), plus headers fits below it.
-	// The HTTP layer uses it as the request body limit of envelope routes.
-	MaxEnvelopeBytes = 8 << 20
+	// base64url-encoded twice (JWS, then JWE: 16/9 of it, 14.2 MiB), plus
+	// headers fits below it. The HTTP layer uses it as the request body
+	// limit of envelope routes. The chain body ≥ envelope ≥ payload ≥ each
+	// adapter's document limit is checked by gateway's TestLimitsChain.
+	MaxEnvelopeBytes = 16 << 20
 
-	// MaxPayloadBytes bounds the document Seal and SealXML accept: a police
-	// list of about a thousand persons, with room to spare.
-	MaxPayloadBytes = 4 << 20
+	// MaxPayloadBytes bounds the document Seal and SealXML accept: the
+	// largest document any adapter admits, a police list of 2,000 persons
+	// at 4 KiB each (8,192,000 bytes; adapters/police), so that a list of
+	// 1,000 persons fits whatever they hold (the fullest person is about
+	// 7 KiB).
+	MaxPayloadBytes = 8 << 20
 
 	// MaxLifetime bounds exp - iat: a message is made to be sent now, and a
 	// short window keeps the replay cache small.

@@ -3,6 +3,16 @@ package journal
 import "time"
 
 // Limits of the journal. Every input is bounded here; a missing limit is a bug.
+// MaxTxEntries is the most entries one append inside the caller's
+// transaction (PrepareAppend) takes: the entries of one whole message,
+// which the service commits with the message itself. A police list of
+// 2,000 persons yields about 30,000 (one received, routed per candidate,
+// withheld per refused purpose, queued per recipient); the bound leaves
+// room for the fullest consent and keeps one batch's tree work and memory
+// (about 1 KiB an entry) bounded. The service refuses a message that would
+// yield more before it commits anything (internal/pipeline).
+const MaxTxEntries = 100_000
+
 const (
 	// maxIDBytes bounds record, message and incident ids: UUIDs and JWT ids
 	// are far shorter; the bound keeps a hostile id from bloating every leaf.
@@ -34,7 +44,7 @@ const (
 	// maxOriginBytes bounds the checkpoint origin (also the note key name).
 	maxOriginBytes = 255
 	// maxBatchEntries bounds the entries of one Append call and of one
-	// group-commit transaction.
+	// group-commit transaction of the journal's own writer.
 	maxBatchEntries = 10_000
 	// maxPageSize bounds one page of query results.
 	maxPageSize = 1000
@@ -74,9 +84,11 @@ const (
 	// defaultCheckpointInterval signs a checkpoint at least every 10 seconds
 	// while entries arrive.
 	defaultCheckpointInterval = 10 * time.Second
-	// defaultMaxUnsigned stops appends (fail closed) when 100,000 entries
+	// defaultMaxUnsigned stops appends (fail closed) when 250,000 entries
 	// wait for a checkpoint: the signer has been failing for a long time.
-	defaultMaxUnsigned = 100_000
+	// It is well above MaxTxEntries, so that the largest message fits
+	// while a checkpoint or two are still being signed.
+	defaultMaxUnsigned = 250_000
 	// defaultMaxBatch is the largest group-commit transaction.
 	defaultMaxBatch = 2000
 	// defaultQueueEntries bounds the entries waiting for the writer; beyond

@@ -30,8 +30,8 @@ func (j *Journal) PrepareAppend(entries ...Entry) (*TxAppend, error) {
 	if len(entries) == 0 {
 		return nil, &EntryError{Field: "entries", Reason: "nothing to append"}
 	}
-	if len(entries) > maxBatchEntries {
-		return nil, &EntryError{Field: "entries", Reason: fmt.Sprintf("more than %d entries in one transaction", maxBatchEntries)}
+	if len(entries) > MaxTxEntries {
+		return nil, &EntryError{Field: "entries", Reason: fmt.Sprintf("more than %d entries in one transaction", MaxTxEntries)}
 	}
 	j.qmu.Lock()
 	closed := j.closed

@@ -208,6 +208,10 @@ func (p *Pipeline) intake(ctx context.Context, sub Submission, in *inbound, now 
 		}
 		rc.Items = append(rc.Items, ri)
 	}
+	if n := it.JournalEntries(); n > journal.MaxTxEntries {
+		return SubmitResult{}, false, fault.New(fault.ErrTooLarge, TypeTooLarge, "Too large",
+			fmt.Sprintf("the message's %d records yield %d audit journal entries, more than the %d one message may: split the list into several messages", len(it.Records), n, journal.MaxTxEntries))
+	}
 	token, _, err := p.sealer.SignReceiptV2(ctx, rc)
 	if err != nil {
 		return SubmitResult{}, false, unavailable("the receipt could not be signed", err)

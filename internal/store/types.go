@@ -22,6 +22,19 @@ type Intake struct {
 	Withdrawals []Withdrawal
 }
 
+// JournalEntries is the number of journal entries the intake commits at
+// most: its own, its records' and its withdrawals'.
+func (in Intake) JournalEntries() int {
+	n := len(in.Journal)
+	for _, r := range in.Records {
+		n += len(r.Journal)
+	}
+	for _, w := range in.Withdrawals {
+		n += len(w.Journal)
+	}
+	return n
+}
+
 // Withdrawal is a stored record version that a message withdraws, and the
 // withdrawal notices to the authorities that hold it. Only the record's
 // owner (or an authority Config.Owners admits) withdraws it; a record

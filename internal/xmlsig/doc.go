@@ -6,7 +6,8 @@
 // transforms are exactly enveloped-signature then exclusive C14N without
 // comments, the digest is SHA-256, the signature method is RSA-SHA256 or
 // ECDSA-SHA256 (chosen from the key), and ds:KeyInfo holds the signer's
-// certificate and nothing else. The ds:Signature is the root's last child.
+// certificate and nothing else. The ds:Signature is the root's first child
+// (see "The signature comes first" below).
 // schemas/xmldsig-profile.xsd describes the same shape. The XML-DSig work
 // itself (canonicalisation, digests, signature values) is done by
 // github.com/russellhaering/goxmldsig; this package decides what goes in
@@ -17,8 +18,21 @@
 // Sign and SignDocument take a crypto.Signer and its certificate, so that a
 // key held elsewhere (a Vault transit key) can sign. The output is always
 // produced by etree, never by joining strings. The caller's element is never
-// modified: the signature is computed over a copy, and appended to another
-// copy that keeps the root's own namespace declarations.
+// modified: the signature is computed over a copy, and inserted as the first
+// child of another copy that keeps the root's own namespace declarations.
+//
+// # The signature comes first
+//
+// goxmldsig looks for the signature by walking the document in document
+// order under a traversal budget of 1,000 elements (a denial-of-service
+// guard of its etreeutils package), and stops walking once it has found the
+// signature over the root. A signature at the end of a police list of 1,000
+// persons lies some 40,000 elements deep into that walk, beyond the budget,
+// and goxmldsig then fails as if the signature did not match. As the
+// root's first child it is found after two elements, whatever the size of
+// the document (SAML places its signature early for the same reason). The
+// size of a document is bounded by the parse limits instead: the caller's
+// Limits, which the service takes from the format's adapter.
 //
 // # ECDSA signatures are raw r||s
 //
@@ -66,7 +80,7 @@
 //     prefixes, non-UTF-8 and documents beyond the depth, element, attribute
 //     and text limits;
 //  3. profile: exactly one element named Signature in the whole document (in
-//     any namespace), in the XML-DSig namespace, the last child element of
+//     any namespace), in the XML-DSig namespace, the first child element of
 //     the root, and no other XML-DSig element outside it; the root has
 //     exactly one ID attribute, no other element carries an id-like
 //     attribute with the same value; every element of the signature is the

@@ -38,9 +38,9 @@ var (
 	ErrNoSignature = errors.New("no signature")
 	// ErrSignatureCount: more than one Signature element in the document.
 	ErrSignatureCount = errors.New("more than one signature")
-	// ErrSignaturePlacement: the signature is not the last child element of
+	// ErrSignaturePlacement: the signature is not the first child element of
 	// the root.
-	ErrSignaturePlacement = errors.New("signature not the last child of the root")
+	ErrSignaturePlacement = errors.New("signature not the first child of the root")
 	// ErrSignatureShape: the signature has elements, attributes or text the
 	// profile does not allow (ds:Object, Manifest, an Id, ...), or an
 	// XML-DSig element appears outside it.

@@ -78,7 +78,8 @@ func TestXmlsec1VerifiesOurSignatures(t *testing.T) {
 	})
 }
 
-// xmlsecTemplate is a document with an empty signature for xmlsec1 --sign.
+// xmlsecTemplate is a document with an empty signature, as the root's first
+// child, for xmlsec1 --sign.
 // The ECDSA one declares the XML-DSig namespace as the default namespace
 // of the signature, as many templates do, to check that Verify does not
 // depend on the "ds" prefix.
@@ -100,7 +101,8 @@ func xmlsecTemplate(t *testing.T, method string, defaultNS bool) []byte {
 		sig = strings.ReplaceAll(sig, "ds:", "")
 		sig = strings.Replace(sig, "xmlns:ds=", "xmlns=", 1)
 	}
-	i := strings.LastIndex(doc, "</Doc>")
+	// The profile's place: the root's first child, right after its start tag.
+	i := strings.Index(doc, `ID="d1">`) + len(`ID="d1">`)
 	return []byte(doc[:i] + sig + doc[i:])
 }
 

@@ -1,8 +1,6 @@
 package xmlsig
 
 import (
-	"github.com/beevik/etree"
-
 	"github.com/psykosocial/exchange/internal/xmlsafe"
 )
 
@@ -12,7 +10,7 @@ const (
 	// DefaultMaxBytes bounds a document Verify reads when
 	// VerifierConfig.Limits sets no MaxBytes: the largest XML payload an envelope carries
 	// (envelope.MaxPayloadBytes).
-	DefaultMaxBytes = 4 << 20
+	DefaultMaxBytes = 8 << 20
 
 	// MaxPinned bounds the certificates pinned for one sender: the current
 	// one and the next during a rollover, with room for overlap.
@@ -33,37 +31,7 @@ const (
 	// maxQuotedBytes bounds how much of an attacker's string an error
 	// message quotes.
 	maxQuotedBytes = 32
-
-	// MaxSignedElements is the most elements a signed document may have,
-	// its signature included. goxmldsig v1.6.1 (the only version the module
-	// proxy serves) walks at most 1,000 elements per verification, a
-	// denial-of-service guard in its etreeutils that also counts SignedInfo
-	// twice (upstream issue russellhaering/goxmldsig#202), and beyond it
-	// fails with "the signature or the digest does not match". Sign and
-	// Verify refuse a larger document up front with an error that says so,
-	// so that a sender learns to split a list instead of suspecting its keys.
-	// Measured: a document of 963 elements verifies, one of 989 does not.
-	MaxSignedElements = 960
-
-	// signatureElements is the number of elements of a ds:Signature under
-	// our profile: Signature, SignedInfo, CanonicalizationMethod,
-	// SignatureMethod, Reference, Transforms, two Transform, DigestMethod,
-	// DigestValue, SignatureValue, KeyInfo, X509Data, X509Certificate.
-	signatureElements = 14
 )
-
-// countElements is the number of elements in the subtree of el, el
-// included, counted up to limit+1.
-func countElements(el *etree.Element, limit int) int {
-	n := 1
-	for _, c := range el.ChildElements() {
-		if n > limit {
-			break
-		}
-		n += countElements(c, limit-n)
-	}
-	return n
-}
 
 // signLimits are the limits SignDocument parses with. The document is the
 // gateway's own, so they are generous, but a bug upstream must not make the

@@ -69,8 +69,8 @@ func checkProfile(root *etree.Element) (*profile, *VerifyError) {
 	if sig.Parent() != root {
 		return nil, bad(ErrSignaturePlacement, "the Signature is not a child of the root")
 	}
-	if kids := root.ChildElements(); kids[len(kids)-1] != sig {
-		return nil, bad(ErrSignaturePlacement, "the Signature is not the root's last child element")
+	if kids := root.ChildElements(); kids[0] != sig {
+		return nil, bad(ErrSignaturePlacement, "the Signature is not the root's first child element")
 	}
 	if sig.NamespaceURI() != namespaceDSig {
 		return nil, bad(ErrSignatureShape, "the Signature is not in the XML-DSig namespace")

@@ -14,7 +14,7 @@ import (
 )
 
 // Sign returns a copy of root with an enveloped XML-DSig signature of the
-// gateway's profile appended as its last child: one Reference to "#" + the
+// gateway's profile inserted as its first child: one Reference to "#" + the
 // root's ID attribute, enveloped-signature and exclusive C14N transforms,
 // SHA-256 digest, RSA-SHA256 or ECDSA-SHA256 (r||s) by the type of key, and
 // cert alone in KeyInfo. root itself is not modified.
@@ -43,10 +43,6 @@ func Sign(root *etree.Element, key crypto.Signer, cert *x509.Certificate) (*etre
 	if problem != "" {
 		return nil, fmt.Errorf("xmlsig: sign: %w: %s", ErrNotSignable, problem)
 	}
-	if n := countElements(root, MaxSignedElements); n+signatureElements > MaxSignedElements {
-		return nil, fmt.Errorf("xmlsig: sign: %w: the document has %d elements; with its signature a signed document may have at most %d (the XML-DSig library's traversal budget): split the list into several messages",
-			ErrTooLarge, n, MaxSignedElements)
-	}
 	if err := checkSignable(root, id); err != nil {
 		return nil, fmt.Errorf("xmlsig: sign: %w", err)
 	}
@@ -71,7 +67,7 @@ func Sign(root *etree.Element, key crypto.Signer, cert *x509.Certificate) (*etre
 		return nil, fmt.Errorf("xmlsig: sign: %w", err)
 	}
 	out := root.Copy()
-	out.AddChild(sig)
+	out.InsertChildAt(firstChildIndex(out), sig)
 	return out, nil
 }
 
@@ -165,4 +161,14 @@ func hasIDValue(e *etree.Element, id string) bool {
 		}
 	}
 	return false
+}
+
+// firstChildIndex is the token index before root's first child element:
+// the signature goes there, after any text (indentation) that precedes it,
+// so that it is the first child element.
+func firstChildIndex(root *etree.Element) int {
+	if kids := root.ChildElements(); len(kids) > 0 {
+		return kids[0].Index()
+	}
+	return len(root.Child)
 }

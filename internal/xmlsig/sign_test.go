@@ -40,9 +40,9 @@ func TestSignProducesTheProfile(t *testing.T) {
 			}
 			root := d.Root()
 			kids := root.ChildElements()
-			sig := kids[len(kids)-1]
+			sig := kids[0]
 			if sig.Tag != "Signature" || sig.NamespaceURI() != namespaceDSig {
-				t.Fatalf("last child is %s in %q, want ds:Signature", sig.Tag, sig.NamespaceURI())
+				t.Fatalf("first child is %s in %q, want ds:Signature", sig.Tag, sig.NamespaceURI())
 			}
 			want := map[string]string{
 				"SignedInfo/CanonicalizationMethod":         algExcC14N,

@@ -117,10 +117,6 @@ func (v *Verifier) Verify(data []byte, pinned []*x509.Certificate) (*Verified, e
 		return nil, refuseCause(CheckParse, ErrMalformed, msg, err)
 	}
 	root := doc.Doc.Root()
-	if n := countElements(root, MaxSignedElements); n > MaxSignedElements {
-		return nil, refuse(CheckSize, ErrTooLarge, fmt.Sprintf("the document has more than %d elements, the most a signed document may have (the XML-DSig library's traversal budget): split the list into several messages", MaxSignedElements))
-	}
-
 	p, verr := checkProfile(root)
 	if verr != nil {
 		return nil, verr

@@ -35,10 +35,15 @@ func signRaw(tb testing.TB, a *authority, doc []byte, configure func(*dsig.Signi
 	if configure != nil {
 		configure(ctx)
 	}
-	root, err := ctx.SignEnveloped(d.Root())
+	// goxmldsig's SignEnveloped appends the signature; the profile wants it
+	// first, where Sign puts it. The enveloped transform removes it before
+	// digesting, so its place changes nothing that is signed.
+	sig, err := ctx.ConstructSignature(d.Root().Copy(), true)
 	if err != nil {
 		tb.Fatal(err)
 	}
+	root := d.Root().Copy()
+	root.InsertChildAt(firstChildIndex(root), sig)
 	d.SetRoot(root)
 	d.WriteSettings = etree.WriteSettings{CanonicalText: true, CanonicalAttrVal: true}
 	out, err := d.WriteToBytes()
@@ -165,11 +170,11 @@ func verifyCases(tb testing.TB) []verifyCase {
 		{name: "Signature-named element in another namespace", doc: ecM(func(root, _ *etree.Element) {
 			add(find(tb, root, "Incident"), `<Signature xmlns="urn:other"/>`)
 		}), want: ErrSignatureCount, check: CheckProfile},
-		{name: "signature first, not last", doc: ecM(func(root, sig *etree.Element) {
+		{name: "signature last, not first", doc: ecM(func(root, sig *etree.Element) {
 			root.RemoveChild(sig)
-			root.InsertChildAt(0, sig)
+			root.AddChild(sig)
 		}), want: ErrSignaturePlacement, check: CheckProfile},
-		{name: "element after the signature", doc: ecM(func(root, _ *etree.Element) { root.CreateElement("After") }), want: ErrSignaturePlacement, check: CheckProfile},
+		{name: "element before the signature", doc: ecM(func(root, _ *etree.Element) { root.InsertChildAt(0, etree.NewElement("Before")) }), want: ErrSignaturePlacement, check: CheckProfile},
 		{name: "signature nested deeper", doc: ecM(func(root, sig *etree.Element) {
 			root.RemoveChild(sig)
 			find(tb, root, "Header").AddChild(sig)
@@ -201,8 +206,8 @@ func verifyCases(tb testing.TB) []verifyCase {
 			hidden.RemoveAttr("ID")
 			root.Child = nil
 			add(root, `<Header><Sender>attacker</Sender></Header>`)
+			root.InsertChildAt(0, sig)
 			root.AddChild(hidden)
-			root.AddChild(sig)
 		}), want: ErrBadSignature, check: CheckSignature},
 
 		// References and IDs.

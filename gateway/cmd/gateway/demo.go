@@ -158,12 +158,9 @@ func demo(ctx context.Context, e *env, target, data string) (*demoReport, error)
 	if err := r.submitRegion(ctx, s.epc, "the EPC (KOP) registers %d people"); err != nil {
 		return nil, err
 	}
-	for start := 0; start < len(s.police); start += demoPoliceBatch {
-		end := min(start+demoPoliceBatch, len(s.police))
-		if err := r.submitXML(ctx, demoPolice, s.police[start:end], start, s.badPolice, s.badCPR,
-			fmt.Sprintf("police list, part %d (persons %d-%d; a signed list is split at %d persons)", start/demoPoliceBatch+1, start+1, end, demoPoliceBatch)); err != nil {
-			return nil, err
-		}
+	if err := r.submitXML(ctx, demoPolice, s.police, 0, s.badPolice, s.badCPR,
+		fmt.Sprintf("the police list of %d persons, one signed message", len(s.police))); err != nil {
+		return nil, err
 	}
 	if err := r.submitXML(ctx, demoCrisisTeam, s.crisis, 0, -1, "", "the crisis team's hotline registrations"); err != nil {
 		return nil, err

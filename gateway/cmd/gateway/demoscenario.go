@@ -27,10 +27,6 @@ const (
 	// demoPolicePersons is the length of the police list (one of them
 	// with a mistyped CPR number, refused on its own).
 	demoPolicePersons = 24
-	// demoPoliceBatch is the most persons per police message: signed XML
-	// documents hold at most xmlsig.MaxSignedElements elements, about 40
-	// persons; 15 leaves room for fully filled records.
-	demoPoliceBatch = 15
 	// demoCrisisTeamPersons is the number of the crisis team's registrations.
 	demoCrisisTeamPersons = 6
 )
