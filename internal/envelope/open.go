@@ -35,8 +35,8 @@ type ReplayCache interface {
 // share the ReplayCache between them.
 type OpenerConfig struct {
 	// DecryptionKeys are the recipient's own keys, the current first, then
-	// previous ones still within rollover (at most 8). A JWE's kid picks
-	// one of them; a JWE without kid is tried against each of its algorithm.
+	// previous ones still within rollover (at most 8). A JWE's kid, which
+	// is required, picks one of them; no message is tried against each.
 	DecryptionKeys []DecryptionKey
 	// Senders gives the senders' pinned verification keys. Required for
 	// Open and VerifyReceipt; OpenXML does not use it.
@@ -185,8 +185,8 @@ type OpenedXML struct {
 //     variant or unknown parameter; no zip, crit or key parameter): alg is
 //     ECDH-ES+A256KW or RSA-OAEP-256, enc is A256GCM, cty is "JOSE", iss is
 //     the expected sender and aud the expected recipient;
-//   - decrypt with the recipient's own key that the JWE kid names (or, with
-//     no kid, each of the recipient's keys of that algorithm);
+//   - the JWE has a kid, and it names one of the recipient's own keys, of
+//     the JWE's alg; decrypt with that key alone;
 //   - the JWS protected header, decoded strictly the same way, with every
 //     required parameter; its alg is the algorithm of the sender's pinned
 //     key that its kid selects; the signature verifies with that key;
@@ -366,7 +366,7 @@ func (o *Opener) parseJWE(envelope []byte, xml bool) (*jose.JSONWebEncryption, *
 	if !slices.Contains(contentEncryption, jose.ContentEncryption(h.Enc)) {
 		return nil, nil, refusef(CheckAlgorithm, ErrAlgorithm, "JWE enc "+quote(h.Enc)+" is not allowed")
 	}
-	if m := missing("cty", h.Cty, "iss", h.Iss, "aud", h.Aud); m != "" {
+	if m := missing("kid", h.Kid, "cty", h.Cty, "iss", h.Iss, "aud", h.Aud); m != "" {
 		return nil, nil, refusef(CheckHeader, ErrHeader, "the JWE lacks "+m)
 	}
 	if alg != jose.ECDH_ES_A256KW && (h.Epk != nil || h.Apu != "" || h.Apv != "") {
@@ -386,24 +386,26 @@ func (o *Opener) parseJWE(envelope []byte, xml bool) (*jose.JSONWebEncryption, *
 	return obj, &h, nil
 }
 
-// decrypt decrypts obj with the recipient's key that h.Kid names, or with
-// each of its keys of h.Alg when there is no kid.
+// decrypt decrypts obj with the one key of the recipient that h.Kid names
+// (parseJWE requires a kid): a message is never tried against every key,
+// which would let a sender probe the keys and cost the gateway one
+// decryption per key.
 func (o *Opener) decrypt(obj *jose.JSONWebEncryption, h *jweHeader) ([]byte, *OpenError) {
 	alg := jose.KeyAlgorithm(h.Alg)
-	tried := 0
 	for _, k := range o.keys {
-		if k.alg != alg || (h.Kid != "" && k.kid != h.Kid) {
+		if k.kid != h.Kid {
 			continue
 		}
-		tried++
-		if plaintext, err := obj.Decrypt(k.key); err == nil {
-			return plaintext, nil
+		if k.alg != alg {
+			return nil, refusef(CheckDecrypt, ErrUnknownKey, "the JWE kid names a key of another algorithm")
 		}
+		plaintext, err := obj.Decrypt(k.key)
+		if err != nil {
+			return nil, refusef(CheckDecrypt, ErrDecrypt, "the key the JWE kid names does not decrypt it")
+		}
+		return plaintext, nil
 	}
-	if tried == 0 && h.Kid != "" {
-		return nil, refusef(CheckDecrypt, ErrUnknownKey, "the JWE kid names none of this recipient's keys")
-	}
-	return nil, refusef(CheckDecrypt, ErrDecrypt, "no key of this recipient decrypts the JWE")
+	return nil, refusef(CheckDecrypt, ErrUnknownKey, "the JWE kid names none of this recipient's keys")
 }
 
 // verifyJWS decodes the JWS header strictly, selects the sender's pinned

@@ -513,9 +513,15 @@ func TestOpenDecryptionKeyRollover(t *testing.T) {
 	}{
 		{"to the current key", sealTo(w.dec.EncryptionKey()), nil},
 		{"to the previous key, by kid", sealTo(previous.EncryptionKey()), nil},
-		{"to the previous key, without kid", noKid(previous.EncryptionKey()), nil},
+		// A JWE without kid is refused before any key is tried, even one
+		// that one of the keys would decrypt.
+		{"to the current key, without kid", noKid(w.dec.EncryptionKey()), ErrHeader},
+		{"to the previous key, without kid", noKid(previous.EncryptionKey()), ErrHeader},
 		{"to a retired key, by kid", sealTo(retired.EncryptionKey()), ErrUnknownKey},
-		{"to a retired key, without kid", noKid(retired.EncryptionKey()), ErrDecrypt},
+		{"to a retired key, without kid", noKid(retired.EncryptionKey()), ErrHeader},
+		// A kid that names a key is tried with that key only.
+		{"to the previous key, under the current key's kid", encryptRaw(t, previous.EncryptionKey(),
+			w.jweHeader().set("kid", js(w.dec.EncryptionKey().KeyID)), []byte(signRaw(t, w.s.sender, w.jwsHeader().json(), []byte(payload)))), ErrDecrypt},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -613,7 +619,7 @@ func TestProvenance(t *testing.T) {
 		return gw.jwsHeader().set("kid", js(gw.gateway.KeyID())).set("alg", `"ES256"`).set("iss", js(GatewayID)).
 			set("aud", js(bystander)).set("cty", js(ContentTypeCommon))
 	}
-	jwe := members{{"cty", `"JOSE"`}, {"iss", js(GatewayID)}, {"aud", js(bystander)}}
+	jwe := members{{"kid", js(munDec.EncryptionKey().KeyID)}, {"cty", `"JOSE"`}, {"iss", js(GatewayID)}, {"aud", js(bystander)}}
 	for name, h := range map[string]members{
 		"orig_iss only":      gwHeader().set("orig_iss", js(sender)),
 		"malformed digest":   gwHeader().set("orig_iss", js(sender)).set("orig_jti", js(uuid(t))).set("orig_digest", `"abc"`),
