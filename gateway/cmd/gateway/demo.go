@@ -553,6 +553,7 @@ func (r *demoRun) journal(ctx context.Context) error {
 	type key struct{ check, role string }
 	withheld := map[key]map[string]bool{}
 	queued := map[string]bool{}
+	mailboxMessages := map[string]bool{} // the mailbox message ids the queued entries name
 	events := map[journal.EventType]int{}
 	sc := bytesLines(buf.Bytes())
 	for _, line := range sc {
@@ -570,6 +571,7 @@ func (r *demoRun) journal(ctx context.Context) error {
 		switch en.Event {
 		case journal.EventQueued:
 			queued[en.RecordID+"|"+en.Counterpart] = true
+			mailboxMessages[en.MessageID] = true
 		case journal.EventWithheld:
 			k := key{en.Consent.Check, string(en.RecipientRole)}
 			if withheld[k] == nil {
@@ -625,6 +627,9 @@ func (r *demoRun) journal(ctx context.Context) error {
 	r.printf("  journal entries of this incident: received %d, routed %d, withheld %d, queued %d, corrected %d, withdrawn %d\n",
 		events[journal.EventReceived], events[journal.EventRouted], events[journal.EventWithheld], events[journal.EventQueued],
 		events[journal.EventCorrected], events[journal.EventWithdrawn])
+	r.printf("  (%d queued entries for %d mailbox messages: a recipient that may have a record on two grounds, say as the\n"+
+		"  residence and as the incident municipality, gets one message, and each ground is journaled)\n",
+		events[journal.EventQueued], len(mailboxMessages))
 
 	// The offline verification, as 'gateway audit verify' does it.
 	k, err := certs.ReadKeyFile(filepath.Join(certs.Paths{DataDir: r.data}.Gateway(), "journal.key.pem"))
