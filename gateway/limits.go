@@ -42,6 +42,21 @@ const (
 	// ReadyTimeout bounds a readiness check of the dependencies.
 	ReadyTimeout = 3 * time.Second
 
+	// DefaultMaxSubmitsInFlight is Admission.MaxInFlight's default: four
+	// submissions per core of this 2-core class of machine; more would only
+	// queue for the CPU while holding their bodies in memory.
+	DefaultMaxSubmitsInFlight = 8
+
+	// DefaultMaxSubmitsPerSender is Admission.MaxPerSender's default: one
+	// authority's client may overlap two submissions (one being answered,
+	// one being sent); the other six places stay open to everyone else.
+	DefaultMaxSubmitsPerSender = 2
+
+	// RateLimitRetryAfter is the wait a 429 rate-limited or 503 busy
+	// suggests: a submission is answered in well under a second, so a
+	// place is free again almost at once.
+	RateLimitRetryAfter = time.Second
+
 	// RetryAfter is the wait a 503 suggests when the cause gives none.
 	RetryAfter = 5 * time.Second
 

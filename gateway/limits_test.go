@@ -79,6 +79,11 @@ func TestLargestPoliceListOverHTTP(t *testing.T) {
 	}
 	h := start(t)
 	n := police.MaxPersons
+	if raceEnabled {
+		// The race detector makes the work some ten times slower: the list
+		// would outlast SubmitTimeout. The full list runs without it.
+		n = police.MaxPersons / 8
+	}
 	id := newUUID(t)
 	doc := h.policeList(id, n)
 	body := h.sealXML(policeSender, envelope.ContentTypePolice, doc, id)

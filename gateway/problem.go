@@ -50,6 +50,7 @@ var kindStatus = []struct {
 	{fault.ErrUnsupportedMedia, http.StatusUnsupportedMediaType, "unsupported-media-type"},
 	{fault.ErrInvalid, http.StatusUnprocessableEntity, "invalid-content"},
 	{fault.ErrUnavailable, http.StatusServiceUnavailable, "unavailable"},
+	{fault.ErrRateLimited, http.StatusTooManyRequests, "rate-limited"},
 }
 
 // catalogue lists every problem type the gateway answers with, each with
@@ -67,6 +68,7 @@ var catalogue = []ProblemType{
 	{"unsupported-media-type", "Unsupported media type", http.StatusUnsupportedMediaType},
 	{"invalid-content", "The content breaks a rule", http.StatusUnprocessableEntity},
 	{"unavailable", "Temporarily unavailable; retry later", http.StatusServiceUnavailable},
+	{"rate-limited", "Too many submissions at once from this authority", http.StatusTooManyRequests},
 	// The HTTP layer's own.
 	{"client-certificate-required", "A client certificate is required", http.StatusUnauthorized},
 	{"client-certificate-rejected", "The client certificate is not accepted", http.StatusUnauthorized},
@@ -76,6 +78,7 @@ var catalogue = []ProblemType{
 	{"timeout", "The request took too long; retry later", http.StatusServiceUnavailable},
 	{"request-timeout", "The request did not arrive in time", http.StatusRequestTimeout},
 	{"not-ready", "The gateway is not ready", http.StatusServiceUnavailable},
+	{"busy", "The gateway is busy", http.StatusServiceUnavailable},
 	{"internal-error", "Internal error", http.StatusInternalServerError},
 	// The pipeline's (internal/pipeline/faults.go).
 	{"bad-envelope", "The envelope cannot be opened or verified", http.StatusBadRequest},
@@ -191,7 +194,7 @@ func writeProblem(w http.ResponseWriter, r *http.Request, log *slog.Logger, err 
 	h := w.Header()
 	h.Set("Content-Type", "application/problem+json")
 	h.Set("Cache-Control", "no-store")
-	if t.Status == http.StatusServiceUnavailable {
+	if t.Status == http.StatusServiceUnavailable || t.Status == http.StatusTooManyRequests {
 		wait := fe.RetryAfter
 		if wait <= 0 {
 			wait = RetryAfter

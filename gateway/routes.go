@@ -236,6 +236,11 @@ type receiptAnswer struct {
 }
 
 func (s *Server) submit(w http.ResponseWriter, r *http.Request, who certs.Authenticated) error {
+	leave, err := s.admit.enter(who.AuthorityID)
+	if err != nil {
+		return err
+	}
+	defer leave()
 	body, err := readJOSE(w, r, MaxSubmitBytes)
 	if err != nil {
 		return err

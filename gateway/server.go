@@ -73,6 +73,9 @@ type Config struct {
 	Registry *prometheus.Registry
 	// Clock measures latencies and dates the gap report.
 	Clock clock.Clock
+	// Admission bounds the submissions in flight, in all and per sender;
+	// zero fields take the defaults of limits.go.
+	Admission Admission
 	// Logger receives one line per refused request and every internal
 	// error (never a body, a CPR number or a name); nil discards.
 	Logger *slog.Logger
@@ -85,6 +88,7 @@ type Server struct {
 	log     *slog.Logger
 	metrics *metrics
 	public  http.Handler
+	admit   *admission
 }
 
 // New checks cfg and builds the handlers.
@@ -111,7 +115,17 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gateway: metrics: %w", err)
 	}
-	s := &Server{cfg: cfg, log: log, metrics: m}
+	lim, err := cfg.Admission.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: log, metrics: m, admit: newAdmission(lim)}
+	if err := cfg.Registry.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "gateway_submissions_in_flight",
+		Help: "Submissions being worked on now (bounded by the admission limits).",
+	}, func() float64 { return float64(s.admit.inFlight()) })); err != nil {
+		return nil, fmt.Errorf("gateway: metrics: %w", err)
+	}
 	s.public = s.routes()
 	return s, nil
 }

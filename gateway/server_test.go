@@ -274,7 +274,7 @@ func TestEveryFaultKindHasItsStatus(t *testing.T) {
 		if strings.Contains(string(a.body), "cause") {
 			t.Errorf("%v: the cause reached the client", k.kind)
 		}
-		if (k.status == 503) != (a.header.Get("Retry-After") != "") {
+		if (k.status == 503 || k.status == 429) != (a.header.Get("Retry-After") != "") {
 			t.Errorf("%v: Retry-After %q", k.kind, a.header.Get("Retry-After"))
 		}
 	}

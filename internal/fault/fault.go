@@ -44,8 +44,12 @@ var (
 	// recipient): 422, with the problems.
 	ErrInvalid = errors.New("invalid content")
 	// ErrUnavailable: a dependency is down (database, key provider,
-	// journal signer); retry later: 503 with Retry-After.
+	// journal signer), or the gateway is full; retry later: 503 with
+	// Retry-After.
 	ErrUnavailable = errors.New("temporarily unavailable")
+	// ErrRateLimited: the authority has its share of the gateway's work in
+	// progress; retry later: 429 with Retry-After.
+	ErrRateLimited = errors.New("rate limited")
 )
 
 // Error is an error a client may be told about: its kind, a stable problem
@@ -65,7 +69,7 @@ type Error struct {
 	// Problems lists the problems of an invalid document (pointer, rule,
 	// message), each bounded.
 	Problems record.Problems
-	// RetryAfter is the wait before a retry (ErrUnavailable).
+	// RetryAfter is the wait before a retry (ErrUnavailable, ErrRateLimited).
 	RetryAfter time.Duration
 	// Err is the underlying cause, for logs; never shown to the client.
 	Err error
