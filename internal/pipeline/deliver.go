@@ -123,7 +123,8 @@ func (p *Pipeline) seal(ctx context.Context, recipient string, ad adapters.Adapt
 	}
 	msg := envelope.Message{Kind: kind, ContentType: ct, Recipient: recipient, To: to, Payload: m.View, MailboxID: m.ID}
 	if o := m.Origin; o != nil && envelope.ValidMessageID(o.MessageID) {
-		msg.Provenance = &envelope.Provenance{Issuer: o.Sender, ID: o.MessageID, Digest: envelope.DigestOf(o.Evidence)}
+		// The digest stays when retention has purged the evidence.
+		msg.Provenance = &envelope.Provenance{Issuer: o.Sender, ID: o.MessageID, Digest: envelope.Digest(o.Digest)}
 	}
 	sealed, err := p.sealer.Seal(ctx, msg)
 	if err != nil {

@@ -38,6 +38,9 @@ func (w *work) record(rec *record.Record, body []byte, standing routing.Standing
 	if rec.Incident != nil {
 		base.IncidentID = rec.Incident.ID
 	}
+	// The store keeps the pseudonymous reference and the incident beside
+	// the sealed record, to journal its purge under them.
+	sr.Subject, sr.IncidentID = subject, base.IncidentID
 	recv := base
 	recv.Event, recv.Actor, recv.Counterpart = journal.EventReceived, w.in.sender, directory.GatewayID
 	if standing.OnBehalfOf != "" {

@@ -32,6 +32,11 @@ const (
 	// StateWithdrawn: a withdrawal notice was sent to the recipient; it is
 	// acknowledged when DeliveredAt is set.
 	StateWithdrawn RecipientState = "withdrawn"
+	// StatePurged: retention purged the mailbox message (a view or a
+	// withdrawal notice) from the gateway (RecipientStatus.PurgedAt): after
+	// its acknowledgement when DeliveredAt is set, and undelivered when it
+	// is not.
+	StatePurged RecipientState = "purged"
 )
 
 // RecordStatus is the sender's view of a record (GET
@@ -57,6 +62,9 @@ type VersionStatus struct {
 	ReceivedAt time.Time `json:"received_at"`
 	// MessageID is the sender's message that brought the version.
 	MessageID string `json:"message_id"`
+	// PurgedAt is when retention purged the version's body from the
+	// gateway (its ids, times and digests remain).
+	PurgedAt *time.Time `json:"purged_at,omitempty"`
 	// Recipients are the recipients decided on, in journal order: one
 	// entry per recipient and role (and per withdrawal notice).
 	Recipients []RecipientStatus `json:"recipients"`
@@ -71,7 +79,7 @@ type RecipientStatus struct {
 	Role record.RecipientRole `json:"role,omitempty"`
 	// Purpose is the purpose of the disclosure, if any.
 	Purpose record.Purpose `json:"purpose,omitempty"`
-	// State is queued, delivered, withheld or withdrawn.
+	// State is queued, delivered, withheld, withdrawn or purged.
 	State RecipientState `json:"state"`
 	// Correction is set when the view was sent as a correction of an
 	// earlier version the recipient holds.
@@ -91,6 +99,8 @@ type RecipientStatus struct {
 	// ReceiptDigest is the SHA-256 (hex) of the delivery the recipient's
 	// signed receipt acknowledged.
 	ReceiptDigest string `json:"receipt_digest,omitempty"`
+	// PurgedAt is when retention purged the mailbox message (StatePurged).
+	PurgedAt *time.Time `json:"purged_at,omitempty"`
 	// Withheld says why the record was withheld (StateWithheld).
 	Withheld *Withholding `json:"withheld,omitempty"`
 }
@@ -114,7 +124,7 @@ type Withholding struct {
 // statusEvents are the journal events a status is built from (delivered
 // entries name the mailbox message, not the record: they are read apart).
 var statusEvents = []journal.EventType{journal.EventReceived, journal.EventWithheld, journal.EventQueued,
-	journal.EventCorrected, journal.EventWithdrawn}
+	journal.EventCorrected, journal.EventWithdrawn, journal.EventPurged}
 
 // maxStatusPages bounds the journal pages read for one status.
 const maxStatusPages = 16
@@ -177,9 +187,13 @@ func (p *Pipeline) Status(ctx context.Context, sender, recordID string) (RecordS
 	byMailbox := map[string][]ref{} // mailbox id -> the recipient statuses it delivers
 	corrected := map[string]bool{}  // mailbox ids sent as corrections
 	earliest := map[string]time.Time{}
+	var purged []*journal.Entry
 	for i := range entries {
 		e := &entries[i]
 		switch e.Event {
+		case journal.EventPurged:
+			purged = append(purged, e)
+			continue
 		case journal.EventReceived:
 			v := version(e)
 			if v.MessageID == "" && !strings.HasPrefix(e.Reason, "withdrawal: ") {
@@ -222,6 +236,23 @@ func (p *Pipeline) Status(ctx context.Context, sender, recordID string) (RecordS
 		for _, r := range refs {
 			rs := &out.Versions[r.v].Recipients[r.r]
 			rs.Correction = corrected[id] && rs.State == StateQueued
+		}
+	}
+	// Retention: a purged mailbox message is purged (its acknowledgement,
+	// if any, is read below all the same); a purged body marks its version.
+	for _, e := range purged {
+		at := e.Time.UTC()
+		if e.Reason == store.ReasonPurgedRecord {
+			if i, ok := versions[e.RecordVersion]; ok {
+				out.Versions[i].PurgedAt = &at
+			}
+			continue
+		}
+		for _, r := range byMailbox[e.MessageID] {
+			rs := &out.Versions[r.v].Recipients[r.r]
+			if rs.State == StateQueued || rs.State == StateWithdrawn {
+				rs.State, rs.PurgedAt = StatePurged, &at
+			}
 		}
 	}
 

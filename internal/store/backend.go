@@ -21,6 +21,11 @@ type Backend interface {
 	// JournalStore is the journal's storage in the same database, for
 	// journal.New.
 	JournalStore() journal.Store
+	// Scrub makes deleted data unrecoverable from the database's own
+	// files where the backend can, after a purge: SQLite (which zeroes
+	// freed pages, secure_delete) checkpoints its write-ahead log and
+	// truncates it; PostgreSQL leaves dead rows to VACUUM and does nothing.
+	Scrub(ctx context.Context) error
 	// Close closes what the backend opened.
 	Close() error
 }
@@ -91,6 +96,29 @@ type Tx interface {
 	// in (delivered: nothing changed).
 	Ack(ctx context.Context, recipient, id string, digest []byte, now time.Time) (AckResult, error)
 
+	// PurgeDelivered deletes up to limit acknowledged mailbox messages
+	// delivered at or before before (oldest acknowledgement first), with
+	// their recorded deliveries, skipping rows another transaction holds.
+	// It returns what it deleted and how many delivery rows went with them.
+	PurgeDelivered(ctx context.Context, before time.Time, limit int) ([]PurgedMailbox, int64, error)
+	// PurgeUndelivered deletes up to limit mailbox messages never
+	// acknowledged (queued, parked, or leased with the lease ended at or
+	// before now) that were queued at or before before (oldest first),
+	// with their recorded deliveries, skipping rows another transaction
+	// holds; a message under a running lease is left alone.
+	PurgeUndelivered(ctx context.Context, before, now time.Time, limit int) ([]PurgedMailbox, int64, error)
+	// PurgeRecords empties the body of up to limit record versions stored
+	// at or before before whose record (any version) has no mailbox
+	// message left, and notes now as their PurgedAt; the row stays (ids,
+	// owner, digest, times), so that ownership, withdrawals and "already
+	// received" still work. Rows purged before, or held by another
+	// transaction, are skipped. It returns the rows (SealedBody nil).
+	PurgeRecords(ctx context.Context, before, now time.Time, limit int) ([]RecordRow, error)
+	// PurgeMessages empties the evidence and receipt of up to limit
+	// messages received at or before before none of whose record versions
+	// still has its body, and notes now as their PurgedAt; the row stays
+	// (ids, digest, times). It returns the rows (sealed values nil).
+	PurgeMessages(ctx context.Context, before, now time.Time, limit int) ([]MessageRow, error)
 	// AppendJournal appends journal entries in this transaction (the
 	// journal storage's AppendTx).
 	AppendJournal(ctx context.Context, build func(journal.Head) (*journal.Batch, error)) error
@@ -125,8 +153,12 @@ type MessageRow struct {
 	Digest []byte
 	// ReceivedAt is the commit time; ExpiresAt the signed expiry.
 	ReceivedAt, ExpiresAt time.Time
-	// SealedEvidence and SealedReceipt are the encrypted signed bytes and receipt.
+	// SealedEvidence and SealedReceipt are the encrypted signed bytes and
+	// receipt; empty once purged.
 	SealedEvidence, SealedReceipt []byte
+	// PurgedAt is when retention purged the evidence and receipt; zero
+	// while they are stored.
+	PurgedAt time.Time
 }
 
 // RecordRow is a stored record version.
@@ -140,10 +172,37 @@ type RecordRow struct {
 	Sender, MessageID string
 	// ContentDigest is SHA-256 of the canonical record bytes.
 	ContentDigest []byte
-	// SealedBody is the encrypted canonical record.
+	// SealedBody is the encrypted canonical record; empty once purged.
 	SealedBody []byte
 	// StoredAt is the commit time.
 	StoredAt time.Time
+	// Subject is the person's pseudonymous reference (zero: none), and
+	// IncidentID the incident's id, both stored in clear.
+	Subject journal.Subject
+	// IncidentID is the incident's id ("" when unknown).
+	IncidentID string
+	// PurgedAt is when retention purged the body; zero while stored.
+	PurgedAt time.Time
+}
+
+// PurgedMailbox is a mailbox message a purge deleted: what its journal
+// entry names.
+type PurgedMailbox struct {
+	// ID is the stable mailbox message id.
+	ID string
+	// Recipient is the mailbox's authority.
+	Recipient string
+	// RecordID and RecordVersion name the record.
+	RecordID      string
+	RecordVersion int
+	// ContentDigest is SHA-256 of the view deleted.
+	ContentDigest []byte
+	// State is the state it was in (delivered, queued, leased, parked).
+	State State
+	// Subject and IncidentID are the record version's (RecordRow).
+	Subject journal.Subject
+	// IncidentID is the record version's incident id.
+	IncidentID string
 }
 
 // MailboxRow is a stored mailbox message.

@@ -47,6 +47,17 @@
 // delivered again, and after [Config.MaxDeliveries] deliveries without an
 // acknowledgement it is parked for the operator.
 //
+// # Retention
+//
+// [Store.Purge] deletes what a [Retention] no longer covers: acknowledged
+// mailbox messages 30 days after their acknowledgement, unacknowledged
+// ones 90 days after queueing, record bodies and the senders' evidence
+// and receipts 180 days after receipt (longer while a mailbox message of
+// the record remains), each purge journaled in its transaction. Purged
+// records and messages keep their rows without personal data, so that
+// ownership, withdrawals and duplicate detection still work. The journal
+// is never purged.
+//
 // # Encryption at rest
 //
 // Record bytes, mailbox views, evidence and receipts are sealed with

@@ -32,6 +32,10 @@ var (
 	// ErrUnavailable means the database (or the journal, or the key
 	// provider) could not do it now; nothing was written. Retry later.
 	ErrUnavailable = errors.New("store: unavailable, retry later")
+	// ErrPurged means the personal data asked for was stored but has been
+	// purged by retention (Store.Purge): what remains are ids, times and
+	// digests.
+	ErrPurged = errors.New("store: purged by retention")
 	// ErrCorrupt means stored data does not open (a sealed value fails
 	// authentication, a data key is missing): an operator must look.
 	ErrCorrupt = errors.New("store: stored data is inconsistent")
@@ -115,7 +119,7 @@ func (e *UnavailableError) Is(target error) bool { return target == ErrUnavailab
 
 // unavailable wraps err as retryable unless it already is of a kind of ours.
 func unavailable(op string, err error) error {
-	for _, kind := range []error{ErrInvalid, ErrExpired, ErrDuplicate, ErrConflict, ErrNotFound, ErrOtherDelivery, ErrUnavailable, ErrCorrupt} {
+	for _, kind := range []error{ErrInvalid, ErrExpired, ErrDuplicate, ErrConflict, ErrNotFound, ErrOtherDelivery, ErrUnavailable, ErrCorrupt, ErrPurged} {
 		if errors.Is(err, kind) {
 			return err
 		}

@@ -46,6 +46,22 @@ const (
 	dataKeyMaxSeals = 1 << 20
 	// maxCachedKeys bounds the unwrapped data keys kept in memory.
 	maxCachedKeys = 4096
+	// maxPurgeBatch bounds the rows (and so the journal entries) of one
+	// purge transaction.
+	maxPurgeBatch = 5000
+	// maxPurgeBatches bounds the transactions of one Purge call per kind
+	// of row; what is left is purged by the next call (PurgeReport.More).
+	maxPurgeBatches = 200
+)
+
+// Retention bounds (Retention.Check).
+const (
+	// MinRetention is the shortest retention of any kind: a day, so that
+	// a misconfiguration cannot purge a message before its recipient had
+	// a working day to fetch it.
+	MinRetention = 24 * time.Hour
+	// MaxRetention is the longest retention of any kind: ten years.
+	MaxRetention = 10 * 365 * 24 * time.Hour
 )
 
 // Defaults of Config, applied by Config.withDefaults.
@@ -57,4 +73,17 @@ const (
 	defaultMaxDeliveries = 10
 	// defaultDataKeyLifetime is how long one data key seals new values.
 	defaultDataKeyLifetime = time.Hour
+	// defaultPurgeBatch is the rows of one purge transaction.
+	defaultPurgeBatch = 500
+)
+
+// Default retention (DefaultRetention; the reasons are on Retention).
+const (
+	// DefaultDeliveredRetention keeps an acknowledged view 30 days.
+	DefaultDeliveredRetention = 30 * 24 * time.Hour
+	// DefaultUndeliveredRetention keeps a view never acknowledged 90 days.
+	DefaultUndeliveredRetention = 90 * 24 * time.Hour
+	// DefaultRecordRetention keeps a record version's body and a message's
+	// evidence and receipt 180 days.
+	DefaultRecordRetention = 180 * 24 * time.Hour
 )

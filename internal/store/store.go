@@ -273,7 +273,7 @@ func (s *Store) commitIntake(ctx context.Context, tx Tx, si *sealedIntake, now t
 			return nil, Outcome{}, err
 		}
 		dup := &AlreadyReceivedError{Sender: m.Sender, MessageID: m.ID}
-		if found {
+		if found && orig.PurgedAt.IsZero() {
 			rc, err := s.seal.open(ctx, orig.SealedReceipt, tableMessages, "receipt", messageRowKey(m.Sender, m.ID), func(id []byte) ([]byte, error) { return tx.DataKey(ctx, id) })
 			if err != nil {
 				return nil, Outcome{}, err
@@ -345,8 +345,22 @@ func (s *Store) commitIntake(ctx context.Context, tx Tx, si *sealedIntake, now t
 // that a bad entry refuses its intake alone.
 func (s *Store) checkEntries(in *Intake) error {
 	all := append([]journal.Entry(nil), in.Journal...)
+	var probes []journal.Entry
 	for _, r := range in.Records {
 		all = append(all, r.Journal...)
+		// The record's subject and incident are journaled when it is
+		// purged: they must pass the entry rules now.
+		if !r.Subject.IsZero() || r.IncidentID != "" {
+			probes = append(probes, journal.Entry{Event: journal.EventPurged, Actor: PurgeActor, RecordID: r.ID, RecordVersion: max(r.Version, 1),
+				IncidentID: r.IncidentID, Subject: r.Subject, Outcome: journal.OutcomeOK})
+		}
+	}
+	for len(probes) > 0 {
+		n := min(len(probes), maxPurgeBatch)
+		if _, err := s.cfg.Journal.PrepareAppend(probes[:n]...); err != nil {
+			return err
+		}
+		probes = probes[n:]
 	}
 	for _, w := range in.Withdrawals {
 		all = append(all, w.Journal...)
@@ -468,7 +482,7 @@ func (s *Store) sealIntake(k *dataKey, in *Intake, now time.Time) (*sealedIntake
 		}
 		cd := sha256.Sum256(r.Body)
 		si.records = append(si.records, RecordRow{ID: r.ID, Version: r.Version, Sender: m.Sender, MessageID: m.ID,
-			ContentDigest: cd[:], SealedBody: body, StoredAt: now})
+			ContentDigest: cd[:], SealedBody: body, StoredAt: now, Subject: r.Subject, IncidentID: r.IncidentID})
 		var box []MailboxRow
 		for _, d := range r.Deliveries {
 			v, err := s.seal.seal(k, d.View, tableMailbox, "view", mailboxRowKey(d.ID, r.ID, r.Version))
@@ -564,8 +578,8 @@ func (s *Store) Pull(ctx context.Context, recipient string, max int, lease time.
 }
 
 // origin reads, in tx, the submitted message a record version came in,
-// with its evidence decrypted; nil when the record or the message is no
-// longer stored.
+// with its digest and its evidence decrypted (none once purged); nil when
+// the record or the message is not stored.
 func (s *Store) origin(ctx context.Context, tx Tx, recordID string, version int) (*Origin, error) {
 	r, found, err := tx.Record(ctx, recordID, version)
 	if err != nil || !found {
@@ -575,12 +589,15 @@ func (s *Store) origin(ctx context.Context, tx Tx, recordID string, version int)
 	if err != nil || !found {
 		return nil, err
 	}
-	ev, err := s.seal.open(ctx, m.SealedEvidence, tableMessages, "evidence", messageRowKey(m.Sender, m.ID),
-		func(kid []byte) ([]byte, error) { return tx.DataKey(ctx, kid) })
-	if err != nil {
+	o := &Origin{Sender: m.Sender, MessageID: m.ID, Digest: [sha256.Size]byte(m.Digest)}
+	if !m.PurgedAt.IsZero() {
+		return o, nil
+	}
+	if o.Evidence, err = s.seal.open(ctx, m.SealedEvidence, tableMessages, "evidence", messageRowKey(m.Sender, m.ID),
+		func(kid []byte) ([]byte, error) { return tx.DataKey(ctx, kid) }); err != nil {
 		return nil, err
 	}
-	return &Origin{Sender: m.Sender, MessageID: m.ID, Evidence: ev}, nil
+	return o, nil
 }
 
 // Ack marks recipient's mailbox message id delivered, never to be delivered
@@ -650,7 +667,9 @@ func (s *Store) PurgeReplay(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
-// Record returns a stored record version, decrypted.
+// Record returns a stored record version, decrypted. A version whose body
+// retention has purged is returned without it (Body nil, PurgedAt set):
+// its owner, sender, message and content digest remain.
 func (s *Store) Record(ctx context.Context, id string, version int) (StoredRecord, error) {
 	if !isID(id) || version < 1 {
 		return StoredRecord{}, &InputError{Field: "record", Reason: "not a record id and version"}
@@ -664,13 +683,14 @@ func (s *Store) Record(ctx context.Context, id string, version int) (StoredRecor
 		if !found {
 			return fmt.Errorf("%w: record %q version %d", ErrNotFound, id, version)
 		}
-		body, err := s.seal.open(ctx, r.SealedBody, tableRecords, "body", recordRowKey(id, version),
-			func(kid []byte) ([]byte, error) { return tx.DataKey(ctx, kid) })
-		if err != nil {
-			return err
+		out = StoredRecord{ID: r.ID, Version: r.Version, Owner: r.Owner, Sender: r.Sender, MessageID: r.MessageID,
+			ContentDigest: [sha256.Size]byte(r.ContentDigest), StoredAt: r.StoredAt, PurgedAt: r.PurgedAt}
+		if !r.PurgedAt.IsZero() {
+			return nil
 		}
-		out = StoredRecord{ID: r.ID, Version: r.Version, Owner: r.Owner, Sender: r.Sender, MessageID: r.MessageID, Body: body, StoredAt: r.StoredAt}
-		return nil
+		out.Body, err = s.seal.open(ctx, r.SealedBody, tableRecords, "body", recordRowKey(id, version),
+			func(kid []byte) ([]byte, error) { return tx.DataKey(ctx, kid) })
+		return err
 	})
 	if err != nil {
 		return StoredRecord{}, unavailable("read record", err)
@@ -678,7 +698,8 @@ func (s *Store) Record(ctx context.Context, id string, version int) (StoredRecor
 	return out, nil
 }
 
-// Evidence returns the sender's signed bytes of a stored message, decrypted.
+// Evidence returns the sender's signed bytes of a stored message,
+// decrypted; ErrPurged once retention has purged them.
 func (s *Store) Evidence(ctx context.Context, sender, id string) ([]byte, error) {
 	if !isAuthority(sender) || !isID(id) {
 		return nil, &InputError{Field: "message", Reason: "not a sender and message id"}
@@ -691,6 +712,9 @@ func (s *Store) Evidence(ctx context.Context, sender, id string) ([]byte, error)
 		}
 		if !found {
 			return fmt.Errorf("%w: message %q of %s", ErrNotFound, id, sender)
+		}
+		if !m.PurgedAt.IsZero() {
+			return fmt.Errorf("%w: the evidence of message %q of %s was purged at %s", ErrPurged, id, sender, m.PurgedAt.Format(time.RFC3339))
 		}
 		out, err = s.seal.open(ctx, m.SealedEvidence, tableMessages, "evidence", messageRowKey(sender, id),
 			func(kid []byte) ([]byte, error) { return tx.DataKey(ctx, kid) })

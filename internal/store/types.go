@@ -85,6 +85,14 @@ type Record struct {
 	// committed with the record, dropped with its deliveries when the
 	// record was already received.
 	Journal []journal.Entry
+	// Subject is the pseudonymous reference of the record's person (as
+	// its journal entries carry it), zero when there is none; IncidentID
+	// is the incident's id. Both are stored in clear beside the sealed
+	// body, so that the purge of the record and its mailbox messages is
+	// journaled under the person's reference (Store.Purge).
+	Subject journal.Subject
+	// IncidentID is the record's incident id, "" when unknown.
+	IncidentID string
 }
 
 // Priority orders a mailbox: acute messages are pulled first.
@@ -180,7 +188,8 @@ type MailboxMessage struct {
 	// QueuedAt is when the message was committed.
 	QueuedAt time.Time
 	// Origin names the submitted message that brought the record version,
-	// with its evidence; nil if it is no longer stored.
+	// with its digest and (unless purged) its evidence; nil if it is not
+	// stored.
 	Origin *Origin
 	// DeliveryDigest is the digest of this delivery, as the Pull's
 	// DeliverFunc returned it and the store recorded it for the ack.
@@ -192,7 +201,11 @@ type MailboxMessage struct {
 type Origin struct {
 	// Sender and MessageID name the message.
 	Sender, MessageID string
-	// Evidence are the sender's signed bytes, decrypted.
+	// Digest is the message's payload digest (SHA-256 of the sender's
+	// signed bytes), kept after the evidence is purged.
+	Digest [sha256.Size]byte
+	// Evidence are the sender's signed bytes, decrypted; nil once purged
+	// by retention (Store.Purge).
 	Evidence []byte
 }
 
@@ -222,10 +235,16 @@ type StoredRecord struct {
 	Owner string
 	// Sender and MessageID name the message that brought this version.
 	Sender, MessageID string
-	// Body is the canonical record.
+	// Body is the canonical record; nil once purged by retention.
 	Body []byte
+	// ContentDigest is the SHA-256 of the canonical record, kept after
+	// the body is purged.
+	ContentDigest [sha256.Size]byte
 	// StoredAt is when it was committed.
 	StoredAt time.Time
+	// PurgedAt is when retention purged the body (Store.Purge); zero
+	// while it is stored.
+	PurgedAt time.Time
 }
 
 // ParkedMessage is a parked mailbox message as the operator sees it: where

@@ -243,6 +243,23 @@ func serve(ctx context.Context, e *env, c serveConfig, dev bool) (err error) {
 	if err != nil {
 		return err
 	}
+	mm, err := newMaintenanceMetrics(registry)
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	// The retention purge runs beside the service and stops before the
+	// store and the journal close.
+	mctx, stopMaintenance := context.WithCancel(ctx)
+	maintained := make(chan struct{})
+	go func() {
+		defer close(maintained)
+		(&maintenance{store: st, clock: e.clock, retention: c.retention(), interval: time.Duration(c.Retention.Interval),
+			log: log.With("part", "retention"), metrics: mm}).run(mctx)
+	}()
+	defer func() {
+		stopMaintenance()
+		<-maintained
+	}()
 	clientCAs := x509.NewCertPool()
 	for _, ca := range append(append([]*x509.Certificate(nil), trustCfg.Roots...), trustCfg.Intermediates...) {
 		clientCAs.AddCert(ca)
@@ -261,7 +278,9 @@ func serve(ctx context.Context, e *env, c serveConfig, dev bool) (err error) {
 		return fmt.Errorf("operator_listen: %w", err)
 	}
 	printBanner(e.stdout, c, dev, pln.Addr().String(), oln.Addr().String(), devCA)
-	log.Info("serving", "listen", pln.Addr().String(), "operator_listen", oln.Addr().String(), "store", c.Store.Driver, "keys", c.Keys.Provider)
+	log.Info("serving", "listen", pln.Addr().String(), "operator_listen", oln.Addr().String(), "store", c.Store.Driver, "keys", c.Keys.Provider,
+		"retention_delivered_days", c.Retention.DeliveredDays, "retention_undelivered_days", c.Retention.UndeliveredDays,
+		"retention_record_days", c.Retention.RecordDays, "retention_interval", time.Duration(c.Retention.Interval).String())
 
 	errc := make(chan error, 2)
 	go func() { errc <- pub.ServeTLS(pln, "", "") }()

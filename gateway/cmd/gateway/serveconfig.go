@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/psykosocial/exchange/internal/refdata"
+	"github.com/psykosocial/exchange/internal/store"
 	"github.com/psykosocial/exchange/internal/store/storeconfig"
 	"github.com/psykosocial/exchange/internal/strictjson"
 )
@@ -52,8 +53,14 @@ type serveConfig struct {
 	Trust trustSettings `json:"trust"`
 	// Journal configures the audit journal.
 	Journal journalSettings `json:"journal"`
+	// Retention configures the retention purge of personal data.
+	Retention retentionSettings `json:"retention"`
 	// Log configures the operational log.
 	Log logSettings `json:"log"`
+
+	// envErrs are the environment overrides that could not be read,
+	// reported by validate.
+	envErrs []error
 }
 
 // storeSettings selects the store's backend (storeconfig.Config).
@@ -129,6 +136,38 @@ type journalSettings struct {
 	CheckpointInterval duration `json:"checkpoint_interval"`
 }
 
+// retentionSettings configure the retention purge (store.Retention; its
+// doc comment and README.md give the reasons for the defaults) and how
+// often it runs. Each replica runs it; concurrent purges share the work.
+type retentionSettings struct {
+	// DeliveredDays is how many days an acknowledged mailbox message (a
+	// view or a withdrawal notice) is kept after its acknowledgement:
+	// 1 to 3650. Default 30.
+	DeliveredDays int `json:"delivered_days"`
+	// UndeliveredDays is how many days a mailbox message never
+	// acknowledged is kept after it was queued: 1 to 3650. Default 90.
+	UndeliveredDays int `json:"undelivered_days"`
+	// RecordDays is how many days a record's body and a message's
+	// evidence and receipt are kept after receipt (and longer while a
+	// mailbox message of the record is stored): 1 to 3650. Default 180.
+	RecordDays int `json:"record_days"`
+	// Interval is how often the purge runs (the replay memory's too), a
+	// Go duration from "1m" to "24h". Default 10m.
+	Interval duration `json:"interval"`
+	// BatchSize bounds the rows of one purge transaction: 1 to 5000.
+	// Default 500.
+	BatchSize int `json:"batch_size"`
+}
+
+// Retention defaults and bounds of the configuration.
+const (
+	defaultPurgeInterval = 10 * time.Minute
+	minPurgeInterval     = time.Minute
+	maxPurgeInterval     = 24 * time.Hour
+	maxRetentionDays     = 3650
+	maxPurgeBatchSize    = 5000
+)
+
 // logSettings configures the operational log.
 type logSettings struct {
 	// Level is debug, info (default), warn or error.
@@ -179,8 +218,9 @@ func loadServeConfig(path string) (serveConfig, error) {
 
 // envOverrides are the environment variables that override the file:
 // secrets (which belong in the environment, not in a file), addresses
-// (which differ per replica) and the log's level and format (which an
-// operator changes for a run, --dev included).
+// (which differ per replica), the log's level and format (which an
+// operator changes for a run, --dev included) and the retention (which a
+// deployment sets once for all its replicas, --dev included).
 var envOverrides = []struct {
 	name string
 	set  func(c *serveConfig, v string)
@@ -195,9 +235,33 @@ var envOverrides = []struct {
 	{"GATEWAY_EAST_REGION_CVR", func(c *serveConfig, v string) { c.EastRegionCVR = v }},
 	{"GATEWAY_LOG_LEVEL", func(c *serveConfig, v string) { c.Log.Level = v }},
 	{"GATEWAY_LOG_FORMAT", func(c *serveConfig, v string) { c.Log.Format = v }},
+	{"GATEWAY_RETENTION_DELIVERED_DAYS", envDays("GATEWAY_RETENTION_DELIVERED_DAYS", "retention.delivered_days", func(c *serveConfig) *int { return &c.Retention.DeliveredDays })},
+	{"GATEWAY_RETENTION_UNDELIVERED_DAYS", envDays("GATEWAY_RETENTION_UNDELIVERED_DAYS", "retention.undelivered_days", func(c *serveConfig) *int { return &c.Retention.UndeliveredDays })},
+	{"GATEWAY_RETENTION_RECORD_DAYS", envDays("GATEWAY_RETENTION_RECORD_DAYS", "retention.record_days", func(c *serveConfig) *int { return &c.Retention.RecordDays })},
+	{"GATEWAY_RETENTION_INTERVAL", func(c *serveConfig, v string) {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			c.envErrs = append(c.envErrs, fmt.Errorf("retention.interval: GATEWAY_RETENTION_INTERVAL %q is not a Go duration such as \"10m\"", v))
+			return
+		}
+		c.Retention.Interval = duration(d)
+	}},
 }
 
-// applyEnv applies the environment overrides that are set.
+// envDays is the override, by variable name, of a whole number of days.
+func envDays(name, setting string, field func(*serveConfig) *int) func(*serveConfig, string) {
+	return func(c *serveConfig, v string) {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			c.envErrs = append(c.envErrs, fmt.Errorf("%s: %s %q is not a whole number of days", setting, name, v))
+			return
+		}
+		*field(c) = n
+	}
+}
+
+// applyEnv applies the environment overrides that are set; one that
+// cannot be read is reported by validate.
 func (c *serveConfig) applyEnv(getenv func(string) string) {
 	for _, o := range envOverrides {
 		if v := getenv(o.name); v != "" {
@@ -239,6 +303,21 @@ func (c serveConfig) withDefaults() serveConfig {
 	if c.Journal.Origin == "" {
 		c.Journal.Origin = defaultJournalOrigin
 	}
+	if c.Retention.DeliveredDays == 0 {
+		c.Retention.DeliveredDays = int(store.DefaultDeliveredRetention / (24 * time.Hour))
+	}
+	if c.Retention.UndeliveredDays == 0 {
+		c.Retention.UndeliveredDays = int(store.DefaultUndeliveredRetention / (24 * time.Hour))
+	}
+	if c.Retention.RecordDays == 0 {
+		c.Retention.RecordDays = int(store.DefaultRecordRetention / (24 * time.Hour))
+	}
+	if c.Retention.Interval == 0 {
+		c.Retention.Interval = duration(defaultPurgeInterval)
+	}
+	if c.Retention.BatchSize == 0 {
+		c.Retention.BatchSize = store.DefaultRetention().BatchSize
+	}
 	if c.Log.Level == "" {
 		c.Log.Level = "info"
 	}
@@ -259,10 +338,18 @@ func (c serveConfig) storeConfig() storeconfig.Config {
 		PostgresURL: c.Store.PostgresURL, PostgresSchema: c.Store.PostgresSchema}
 }
 
+// retention is the store's retention the settings give.
+func (c serveConfig) retention() store.Retention {
+	const day = 24 * time.Hour
+	return store.Retention{Delivered: time.Duration(c.Retention.DeliveredDays) * day,
+		Undelivered: time.Duration(c.Retention.UndeliveredDays) * day,
+		Records:     time.Duration(c.Retention.RecordDays) * day, BatchSize: c.Retention.BatchSize}
+}
+
 // validate checks the configuration once, at start; dev allows the
 // development-only values. Every error names the setting.
 func (c serveConfig) validate(dev bool) error {
-	var errs []error
+	errs := append([]error(nil), c.envErrs...)
 	bad := func(setting, format string, a ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s", setting, fmt.Sprintf(format, a...)))
 	}
@@ -324,6 +411,25 @@ func (c serveConfig) validate(dev bool) error {
 	}
 	if !dev && c.Trust.CertificatesDir == "" {
 		bad("trust.certificates_dir", "required: the authorities' registered certificates")
+	}
+	for _, d := range []struct {
+		setting string
+		days    int
+		env     string
+	}{
+		{"retention.delivered_days", c.Retention.DeliveredDays, "GATEWAY_RETENTION_DELIVERED_DAYS"},
+		{"retention.undelivered_days", c.Retention.UndeliveredDays, "GATEWAY_RETENTION_UNDELIVERED_DAYS"},
+		{"retention.record_days", c.Retention.RecordDays, "GATEWAY_RETENTION_RECORD_DAYS"},
+	} {
+		if d.days < 1 || d.days > maxRetentionDays {
+			bad(d.setting, "%d is not 1 to %d days (or %s)", d.days, maxRetentionDays, d.env)
+		}
+	}
+	if iv := time.Duration(c.Retention.Interval); iv < minPurgeInterval || iv > maxPurgeInterval {
+		bad("retention.interval", "%s is not %s to %s (or GATEWAY_RETENTION_INTERVAL)", iv, minPurgeInterval, maxPurgeInterval)
+	}
+	if n := c.Retention.BatchSize; n < 1 || n > maxPurgeBatchSize {
+		bad("retention.batch_size", "%d is not 1 to %d", n, maxPurgeBatchSize)
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

@@ -7,3 +7,4 @@ import (
 )
 
 func BenchmarkCommit(b *testing.B) { storetest.BenchmarkCommit(b, newDB) }
+func BenchmarkPurge(b *testing.B)  { storetest.BenchmarkPurge(b, newDB) }

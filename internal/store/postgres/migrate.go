@@ -100,6 +100,27 @@ var migrations = []migration{
 			PRIMARY KEY (mailbox_id, digest))`)
 		return err
 	}},
+	{5, "retention", func(ctx context.Context, tx pgx.Tx, b *Backend) error {
+		t := b.t
+		for _, q := range []string{
+			`ALTER TABLE ` + t.records + ` ADD COLUMN subject_key text NOT NULL DEFAULT '',
+				ADD COLUMN subject_ref text NOT NULL DEFAULT '',
+				ADD COLUMN incident_id text NOT NULL DEFAULT '',
+				ADD COLUMN purged_at timestamptz`,
+			`ALTER TABLE ` + t.messages + ` ADD COLUMN purged_at timestamptz`,
+			`CREATE INDEX store_mailbox_delivered ON ` + t.mailbox + ` (delivered_at) WHERE state = 'delivered'`,
+			`CREATE INDEX store_mailbox_undelivered ON ` + t.mailbox + ` (queued_at) WHERE state <> 'delivered'`,
+			`CREATE INDEX store_mailbox_record ON ` + t.mailbox + ` (record_id, record_version)`,
+			`CREATE INDEX store_records_stored ON ` + t.records + ` (stored_at) WHERE purged_at IS NULL`,
+			`CREATE INDEX store_records_message ON ` + t.records + ` (sender, message_id) WHERE purged_at IS NULL`,
+			`CREATE INDEX store_messages_received ON ` + t.messages + ` (received_at) WHERE purged_at IS NULL`,
+		} {
+			if _, err := tx.Exec(ctx, q); err != nil {
+				return err
+			}
+		}
+		return nil
+	}},
 }
 
 // migrate applies the steps the schema lacks, under a transaction-scoped

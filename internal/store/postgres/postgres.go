@@ -112,6 +112,11 @@ func (b *Backend) Close() error {
 	return nil
 }
 
+// Scrub implements store.Backend: nothing. The rows a purge deleted or
+// emptied are dead tuples until VACUUM (autovacuum) reclaims their space;
+// they were sealed, and SQL reads only live rows.
+func (b *Backend) Scrub(context.Context) error { return nil }
+
 // retryable reports a deadlock or serialization failure.
 func retryable(err error) bool {
 	var pe *pgconn.PgError
@@ -221,8 +226,9 @@ func (t *txn) InsertMessage(ctx context.Context, m store.MessageRow) error {
 
 func (t *txn) Message(ctx context.Context, sender, id string) (store.MessageRow, bool, error) {
 	m := store.MessageRow{Sender: sender, ID: id}
-	err := t.tx.QueryRow(ctx, `SELECT digest, received_at, expires_at, evidence, receipt FROM `+t.b.t.messages+` WHERE sender = $1 AND message_id = $2`, sender, id).
-		Scan(&m.Digest, &m.ReceivedAt, &m.ExpiresAt, &m.SealedEvidence, &m.SealedReceipt)
+	var purged *time.Time
+	err := t.tx.QueryRow(ctx, `SELECT digest, received_at, expires_at, evidence, receipt, purged_at FROM `+t.b.t.messages+` WHERE sender = $1 AND message_id = $2`, sender, id).
+		Scan(&m.Digest, &m.ReceivedAt, &m.ExpiresAt, &m.SealedEvidence, &m.SealedReceipt, &purged)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.MessageRow{}, false, nil
 	}
@@ -230,6 +236,9 @@ func (t *txn) Message(ctx context.Context, sender, id string) (store.MessageRow,
 		return store.MessageRow{}, false, fmt.Errorf("store/postgres: read the message: %w", err)
 	}
 	m.ReceivedAt, m.ExpiresAt = m.ReceivedAt.UTC(), m.ExpiresAt.UTC()
+	if purged != nil {
+		m.PurgedAt = purged.UTC()
+	}
 	return m, true, nil
 }
 
@@ -245,8 +254,9 @@ func (t *txn) ClaimRecord(ctx context.Context, recordID, owner string, at time.T
 }
 
 func (t *txn) InsertRecord(ctx context.Context, r store.RecordRow) (store.RecordRow, bool, error) {
-	tag, err := t.exec(ctx, "insert the record", `INSERT INTO `+t.b.t.records+` (record_id, version, owner, sender, message_id, content_digest, body, stored_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
-		r.ID, r.Version, r.Owner, r.Sender, r.MessageID, r.ContentDigest, r.SealedBody, r.StoredAt)
+	tag, err := t.exec(ctx, "insert the record", `INSERT INTO `+t.b.t.records+` (record_id, version, owner, sender, message_id, content_digest, body, stored_at, subject_key, subject_ref, incident_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING`,
+		r.ID, r.Version, r.Owner, r.Sender, r.MessageID, r.ContentDigest, r.SealedBody, r.StoredAt, r.Subject.KeyID, r.Subject.Ref, r.IncidentID)
 	if err != nil {
 		return store.RecordRow{}, false, err
 	}
@@ -262,8 +272,10 @@ func (t *txn) InsertRecord(ctx context.Context, r store.RecordRow) (store.Record
 
 func (t *txn) Record(ctx context.Context, id string, version int) (store.RecordRow, bool, error) {
 	r := store.RecordRow{ID: id, Version: version}
-	err := t.tx.QueryRow(ctx, `SELECT owner, sender, message_id, content_digest, body, stored_at FROM `+t.b.t.records+` WHERE record_id = $1 AND version = $2`, id, version).
-		Scan(&r.Owner, &r.Sender, &r.MessageID, &r.ContentDigest, &r.SealedBody, &r.StoredAt)
+	var purged *time.Time
+	err := t.tx.QueryRow(ctx, `SELECT owner, sender, message_id, content_digest, body, stored_at, subject_key, subject_ref, incident_id, purged_at
+		FROM `+t.b.t.records+` WHERE record_id = $1 AND version = $2`, id, version).
+		Scan(&r.Owner, &r.Sender, &r.MessageID, &r.ContentDigest, &r.SealedBody, &r.StoredAt, &r.Subject.KeyID, &r.Subject.Ref, &r.IncidentID, &purged)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.RecordRow{}, false, nil
 	}
@@ -271,6 +283,9 @@ func (t *txn) Record(ctx context.Context, id string, version int) (store.RecordR
 		return store.RecordRow{}, false, fmt.Errorf("store/postgres: read the record: %w", err)
 	}
 	r.StoredAt = r.StoredAt.UTC()
+	if purged != nil {
+		r.PurgedAt = purged.UTC()
+	}
 	return r, true, nil
 }
 
@@ -395,6 +410,101 @@ func (t *txn) Ack(ctx context.Context, recipient, id string, digest []byte, now 
 		return store.AckResult{}, err
 	}
 	return r, nil
+}
+
+// purgeMailboxCols are the columns a mailbox purge reads, its record's
+// subject and incident joined.
+const purgeMailboxCols = `m.seq, m.id, m.recipient, m.record_id, m.record_version, m.content_digest, m.state, r.subject_key, r.subject_ref, r.incident_id`
+
+func (t *txn) PurgeDelivered(ctx context.Context, before time.Time, limit int) ([]store.PurgedMailbox, int64, error) {
+	return t.purgeMailbox(ctx, `SELECT `+purgeMailboxCols+` FROM `+t.b.t.mailbox+` m JOIN `+t.b.t.records+` r ON r.record_id = m.record_id AND r.version = m.record_version
+		WHERE m.state = 'delivered' AND m.delivered_at <= $1 ORDER BY m.delivered_at, m.seq LIMIT $2 FOR UPDATE OF m SKIP LOCKED`, before, limit)
+}
+
+func (t *txn) PurgeUndelivered(ctx context.Context, before, now time.Time, limit int) ([]store.PurgedMailbox, int64, error) {
+	return t.purgeMailbox(ctx, `SELECT `+purgeMailboxCols+` FROM `+t.b.t.mailbox+` m JOIN `+t.b.t.records+` r ON r.record_id = m.record_id AND r.version = m.record_version
+		WHERE m.state <> 'delivered' AND m.queued_at <= $1 AND (m.state <> 'leased' OR m.lease_until <= $2) ORDER BY m.queued_at, m.seq LIMIT $3 FOR UPDATE OF m SKIP LOCKED`,
+		before, now, limit)
+}
+
+// purgeMailbox locks the mailbox messages q selects (skipping those
+// another transaction holds: a lease, an ack, another purge) and deletes
+// them with their recorded deliveries.
+func (t *txn) purgeMailbox(ctx context.Context, q string, args ...any) ([]store.PurgedMailbox, int64, error) {
+	rows, err := t.tx.Query(ctx, q, args...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("store/postgres: purge mailbox messages: %w", err)
+	}
+	var seqs []int64
+	var ids []string
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.PurgedMailbox, error) {
+		var m store.PurgedMailbox
+		var seq int64
+		var state string
+		err := r.Scan(&seq, &m.ID, &m.Recipient, &m.RecordID, &m.RecordVersion, &m.ContentDigest, &state, &m.Subject.KeyID, &m.Subject.Ref, &m.IncidentID)
+		m.State = store.State(state)
+		seqs, ids = append(seqs, seq), append(ids, m.ID)
+		return m, err
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("store/postgres: purge mailbox messages: %w", err)
+	}
+	if len(out) == 0 {
+		return nil, 0, nil
+	}
+	tag, err := t.exec(ctx, "purge deliveries", `DELETE FROM `+t.b.t.deliveries+` WHERE mailbox_id = ANY($1)`, ids)
+	if err != nil {
+		return nil, 0, err
+	}
+	if _, err := t.exec(ctx, "purge mailbox messages", `DELETE FROM `+t.b.t.mailbox+` WHERE seq = ANY($1)`, seqs); err != nil {
+		return nil, 0, err
+	}
+	return out, tag.RowsAffected(), nil
+}
+
+func (t *txn) PurgeRecords(ctx context.Context, before, now time.Time, limit int) ([]store.RecordRow, error) {
+	rows, err := t.tx.Query(ctx, `UPDATE `+t.b.t.records+` SET body = ''::bytea, purged_at = $1
+		WHERE (record_id, version) IN (SELECT r.record_id, r.version FROM `+t.b.t.records+` r
+			WHERE r.purged_at IS NULL AND r.stored_at <= $2 AND NOT EXISTS (SELECT 1 FROM `+t.b.t.mailbox+` m WHERE m.record_id = r.record_id)
+			ORDER BY r.stored_at LIMIT $3 FOR UPDATE OF r SKIP LOCKED)
+		RETURNING record_id, version, owner, sender, message_id, content_digest, stored_at, subject_key, subject_ref, incident_id`,
+		now, before, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store/postgres: purge records: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.RecordRow, error) {
+		var r store.RecordRow
+		err := row.Scan(&r.ID, &r.Version, &r.Owner, &r.Sender, &r.MessageID, &r.ContentDigest, &r.StoredAt, &r.Subject.KeyID, &r.Subject.Ref, &r.IncidentID)
+		r.StoredAt, r.PurgedAt = r.StoredAt.UTC(), now
+		return r, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store/postgres: purge records: %w", err)
+	}
+	return out, nil
+}
+
+func (t *txn) PurgeMessages(ctx context.Context, before, now time.Time, limit int) ([]store.MessageRow, error) {
+	rows, err := t.tx.Query(ctx, `UPDATE `+t.b.t.messages+` SET evidence = ''::bytea, receipt = ''::bytea, purged_at = $1
+		WHERE (sender, message_id) IN (SELECT m.sender, m.message_id FROM `+t.b.t.messages+` m
+			WHERE m.purged_at IS NULL AND m.received_at <= $2
+				AND NOT EXISTS (SELECT 1 FROM `+t.b.t.records+` r WHERE r.sender = m.sender AND r.message_id = m.message_id AND r.purged_at IS NULL)
+			ORDER BY m.received_at LIMIT $3 FOR UPDATE OF m SKIP LOCKED)
+		RETURNING sender, message_id, digest, received_at, expires_at`,
+		now, before, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store/postgres: purge messages: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.MessageRow, error) {
+		var m store.MessageRow
+		err := row.Scan(&m.Sender, &m.ID, &m.Digest, &m.ReceivedAt, &m.ExpiresAt)
+		m.ReceivedAt, m.ExpiresAt, m.PurgedAt = m.ReceivedAt.UTC(), m.ExpiresAt.UTC(), now
+		return m, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store/postgres: purge messages: %w", err)
+	}
+	return out, nil
 }
 
 func (t *txn) AppendJournal(ctx context.Context, build func(journal.Head) (*journal.Batch, error)) error {

@@ -90,6 +90,19 @@ var migrations = []migration{
 			PRIMARY KEY (mailbox_id, digest)
 		) WITHOUT ROWID`,
 	)},
+	{5, "retention", execAll(
+		`ALTER TABLE store_records ADD COLUMN subject_key TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE store_records ADD COLUMN subject_ref TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE store_records ADD COLUMN incident_id TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE store_records ADD COLUMN purged_us INTEGER`,
+		`ALTER TABLE store_messages ADD COLUMN purged_us INTEGER`,
+		`CREATE INDEX store_mailbox_delivered ON store_mailbox (delivered_us) WHERE state = 'delivered'`,
+		`CREATE INDEX store_mailbox_undelivered ON store_mailbox (queued_us) WHERE state <> 'delivered'`,
+		`CREATE INDEX store_mailbox_record ON store_mailbox (record_id, record_version)`,
+		`CREATE INDEX store_records_stored ON store_records (stored_us) WHERE purged_us IS NULL`,
+		`CREATE INDEX store_records_message ON store_records (sender, message_id) WHERE purged_us IS NULL`,
+		`CREATE INDEX store_messages_received ON store_messages (received_us) WHERE purged_us IS NULL`,
+	)},
 }
 
 func execAll(stmts ...string) func(ctx context.Context, tx *sql.Tx) error {

@@ -60,6 +60,9 @@ func Open(ctx context.Context, path string, opt Options) (*Backend, error) {
 	pragmas := []string{
 		fmt.Sprintf("busy_timeout(%d)", opt.BusyTimeout.Milliseconds()),
 		"journal_mode(WAL)", "synchronous(FULL)", "temp_store(MEMORY)", "foreign_keys(1)",
+		// Deleted content is overwritten with zeros, freed pages included,
+		// so that purged data does not linger in the file (Scrub).
+		"secure_delete(1)",
 	}
 	wq := url.Values{"_pragma": append(append([]string(nil), pragmas...), fmt.Sprintf("cache_size(-%d)", writerCacheKiB)), "_txlock": {"immediate"}}
 	w, err := sql.Open("sqlite", path+"?"+wq.Encode())
@@ -97,6 +100,22 @@ func (b *Backend) JournalStore() journal.Store { return b.journal }
 // Close closes the database.
 func (b *Backend) Close() error {
 	return errors.Join(b.journal.Close(), b.w.Close(), b.r.Close())
+}
+
+// Scrub implements store.Backend: a TRUNCATE checkpoint copies the
+// write-ahead log into the database (where secure_delete has zeroed what
+// was deleted) and truncates it, so that the log's older page images of
+// purged rows are gone too. It waits (busy_timeout) for readers of older
+// snapshots and fails when they outlast it; the next scrub tries again.
+func (b *Backend) Scrub(ctx context.Context) error {
+	var busy, logFrames, done int
+	if err := b.w.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logFrames, &done); err != nil {
+		return fmt.Errorf("store/sqlite: checkpoint the WAL: %w", err)
+	}
+	if busy != 0 {
+		return errors.New("store/sqlite: checkpoint the WAL: readers of older snapshots kept it from being truncated")
+	}
+	return nil
 }
 
 // Write implements store.Backend: BEGIN IMMEDIATE on the one writer
@@ -219,8 +238,9 @@ func (t *txn) InsertMessage(ctx context.Context, m store.MessageRow) error {
 func (t *txn) Message(ctx context.Context, sender, id string) (store.MessageRow, bool, error) {
 	m := store.MessageRow{Sender: sender, ID: id}
 	var rec, exp int64
-	err := t.tx.QueryRowContext(ctx, `SELECT digest, received_us, expires_us, evidence, receipt FROM store_messages WHERE sender = ? AND message_id = ?`, sender, id).
-		Scan(&m.Digest, &rec, &exp, &m.SealedEvidence, &m.SealedReceipt)
+	var purged sql.NullInt64
+	err := t.tx.QueryRowContext(ctx, `SELECT digest, received_us, expires_us, evidence, receipt, purged_us FROM store_messages WHERE sender = ? AND message_id = ?`, sender, id).
+		Scan(&m.Digest, &rec, &exp, &m.SealedEvidence, &m.SealedReceipt, &purged)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.MessageRow{}, false, nil
 	}
@@ -228,6 +248,9 @@ func (t *txn) Message(ctx context.Context, sender, id string) (store.MessageRow,
 		return store.MessageRow{}, false, fmt.Errorf("store/sqlite: read the message: %w", err)
 	}
 	m.ReceivedAt, m.ExpiresAt = fromUS(rec), fromUS(exp)
+	if purged.Valid {
+		m.PurgedAt = fromUS(purged.Int64)
+	}
 	return m, true, nil
 }
 
@@ -243,8 +266,9 @@ func (t *txn) ClaimRecord(ctx context.Context, recordID, owner string, at time.T
 }
 
 func (t *txn) InsertRecord(ctx context.Context, r store.RecordRow) (store.RecordRow, bool, error) {
-	res, err := t.exec(ctx, "insert the record", `INSERT OR IGNORE INTO store_records (record_id, version, owner, sender, message_id, content_digest, body, stored_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.ID, r.Version, r.Owner, r.Sender, r.MessageID, r.ContentDigest, r.SealedBody, us(r.StoredAt))
+	res, err := t.exec(ctx, "insert the record", `INSERT OR IGNORE INTO store_records (record_id, version, owner, sender, message_id, content_digest, body, stored_us, subject_key, subject_ref, incident_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.ID, r.Version, r.Owner, r.Sender, r.MessageID, r.ContentDigest, r.SealedBody, us(r.StoredAt), r.Subject.KeyID, r.Subject.Ref, r.IncidentID)
 	if err != nil {
 		return store.RecordRow{}, false, err
 	}
@@ -263,8 +287,10 @@ func (t *txn) InsertRecord(ctx context.Context, r store.RecordRow) (store.Record
 func (t *txn) Record(ctx context.Context, id string, version int) (store.RecordRow, bool, error) {
 	r := store.RecordRow{ID: id, Version: version}
 	var at int64
-	err := t.tx.QueryRowContext(ctx, `SELECT owner, sender, message_id, content_digest, body, stored_us FROM store_records WHERE record_id = ? AND version = ?`, id, version).
-		Scan(&r.Owner, &r.Sender, &r.MessageID, &r.ContentDigest, &r.SealedBody, &at)
+	var purged sql.NullInt64
+	err := t.tx.QueryRowContext(ctx, `SELECT owner, sender, message_id, content_digest, body, stored_us, subject_key, subject_ref, incident_id, purged_us
+		FROM store_records WHERE record_id = ? AND version = ?`, id, version).
+		Scan(&r.Owner, &r.Sender, &r.MessageID, &r.ContentDigest, &r.SealedBody, &at, &r.Subject.KeyID, &r.Subject.Ref, &r.IncidentID, &purged)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.RecordRow{}, false, nil
 	}
@@ -272,6 +298,9 @@ func (t *txn) Record(ctx context.Context, id string, version int) (store.RecordR
 		return store.RecordRow{}, false, fmt.Errorf("store/sqlite: read the record: %w", err)
 	}
 	r.StoredAt = fromUS(at)
+	if purged.Valid {
+		r.PurgedAt = fromUS(purged.Int64)
+	}
 	return r, true, nil
 }
 
@@ -410,6 +439,118 @@ func (t *txn) Ack(ctx context.Context, recipient, id string, digest []byte, now 
 		return store.AckResult{}, err
 	}
 	return r, nil
+}
+
+// purgeMailboxCols are the columns a mailbox purge reads, its record's
+// subject and incident joined.
+const purgeMailboxCols = `m.seq, m.id, m.recipient, m.record_id, m.record_version, m.content_digest, m.state, r.subject_key, r.subject_ref, r.incident_id`
+
+func (t *txn) PurgeDelivered(ctx context.Context, before time.Time, limit int) ([]store.PurgedMailbox, int64, error) {
+	return t.purgeMailbox(ctx, `SELECT `+purgeMailboxCols+` FROM store_mailbox m JOIN store_records r ON r.record_id = m.record_id AND r.version = m.record_version
+		WHERE m.state = 'delivered' AND m.delivered_us <= ? ORDER BY m.delivered_us, m.seq LIMIT ?`, us(before), limit)
+}
+
+func (t *txn) PurgeUndelivered(ctx context.Context, before, now time.Time, limit int) ([]store.PurgedMailbox, int64, error) {
+	return t.purgeMailbox(ctx, `SELECT `+purgeMailboxCols+` FROM store_mailbox m JOIN store_records r ON r.record_id = m.record_id AND r.version = m.record_version
+		WHERE m.state <> 'delivered' AND m.queued_us <= ? AND (m.state <> 'leased' OR m.lease_until_us <= ?) ORDER BY m.queued_us, m.seq LIMIT ?`,
+		us(before), us(now), limit)
+}
+
+// purgeMailbox deletes the mailbox messages q selects, with their
+// recorded deliveries (the one writer: nobody else holds them).
+func (t *txn) purgeMailbox(ctx context.Context, q string, args ...any) ([]store.PurgedMailbox, int64, error) {
+	rows, err := t.tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("store/sqlite: purge mailbox messages: %w", err)
+	}
+	var out []store.PurgedMailbox
+	var seqs []int64
+	for rows.Next() {
+		var m store.PurgedMailbox
+		var seq int64
+		var state string
+		if err := rows.Scan(&seq, &m.ID, &m.Recipient, &m.RecordID, &m.RecordVersion, &m.ContentDigest, &state, &m.Subject.KeyID, &m.Subject.Ref, &m.IncidentID); err != nil {
+			rows.Close()
+			return nil, 0, fmt.Errorf("store/sqlite: purge mailbox messages: %w", err)
+		}
+		m.State = store.State(state)
+		out, seqs = append(out, m), append(seqs, seq)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("store/sqlite: purge mailbox messages: %w", err)
+	}
+	var deliveries int64
+	for i, m := range out {
+		res, err := t.exec(ctx, "purge deliveries", `DELETE FROM store_deliveries WHERE mailbox_id = ?`, m.ID)
+		if err != nil {
+			return nil, 0, err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return nil, 0, fmt.Errorf("store/sqlite: purge deliveries: %w", err)
+		}
+		deliveries += n
+		if _, err := t.exec(ctx, "purge a mailbox message", `DELETE FROM store_mailbox WHERE seq = ?`, seqs[i]); err != nil {
+			return nil, 0, err
+		}
+	}
+	return out, deliveries, nil
+}
+
+func (t *txn) PurgeRecords(ctx context.Context, before, now time.Time, limit int) ([]store.RecordRow, error) {
+	rows, err := t.tx.QueryContext(ctx, `UPDATE store_records SET body = x'', purged_us = ?
+		WHERE (record_id, version) IN (SELECT r.record_id, r.version FROM store_records r
+			WHERE r.purged_us IS NULL AND r.stored_us <= ? AND NOT EXISTS (SELECT 1 FROM store_mailbox m WHERE m.record_id = r.record_id)
+			ORDER BY r.stored_us LIMIT ?)
+		RETURNING record_id, version, owner, sender, message_id, content_digest, stored_us, subject_key, subject_ref, incident_id`,
+		us(now), us(before), limit)
+	if err != nil {
+		return nil, fmt.Errorf("store/sqlite: purge records: %w", err)
+	}
+	defer rows.Close()
+	var out []store.RecordRow
+	for rows.Next() {
+		var r store.RecordRow
+		var at int64
+		if err := rows.Scan(&r.ID, &r.Version, &r.Owner, &r.Sender, &r.MessageID, &r.ContentDigest, &at, &r.Subject.KeyID, &r.Subject.Ref, &r.IncidentID); err != nil {
+			return nil, fmt.Errorf("store/sqlite: purge records: %w", err)
+		}
+		r.StoredAt, r.PurgedAt = fromUS(at), now
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store/sqlite: purge records: %w", err)
+	}
+	return out, nil
+}
+
+func (t *txn) PurgeMessages(ctx context.Context, before, now time.Time, limit int) ([]store.MessageRow, error) {
+	rows, err := t.tx.QueryContext(ctx, `UPDATE store_messages SET evidence = x'', receipt = x'', purged_us = ?
+		WHERE (sender, message_id) IN (SELECT m.sender, m.message_id FROM store_messages m
+			WHERE m.purged_us IS NULL AND m.received_us <= ?
+				AND NOT EXISTS (SELECT 1 FROM store_records r WHERE r.sender = m.sender AND r.message_id = m.message_id AND r.purged_us IS NULL)
+			ORDER BY m.received_us LIMIT ?)
+		RETURNING sender, message_id, digest, received_us, expires_us`,
+		us(now), us(before), limit)
+	if err != nil {
+		return nil, fmt.Errorf("store/sqlite: purge messages: %w", err)
+	}
+	defer rows.Close()
+	var out []store.MessageRow
+	for rows.Next() {
+		var m store.MessageRow
+		var rec, exp int64
+		if err := rows.Scan(&m.Sender, &m.ID, &m.Digest, &rec, &exp); err != nil {
+			return nil, fmt.Errorf("store/sqlite: purge messages: %w", err)
+		}
+		m.ReceivedAt, m.ExpiresAt, m.PurgedAt = fromUS(rec), fromUS(exp), now
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store/sqlite: purge messages: %w", err)
+	}
+	return out, nil
 }
 
 func (t *txn) AppendJournal(ctx context.Context, build func(journal.Head) (*journal.Batch, error)) error {

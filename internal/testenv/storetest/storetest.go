@@ -111,6 +111,29 @@ var People = []struct{ CPR, Name string }{
 	{"2112090017", "Ida Eksempelsen"},
 }
 
+// subjectKeys make the suite's subject references (a fixed secret).
+var subjectKeys = func() *journal.SubjectKeys {
+	k, err := journal.NewSubjectKey(bytes.Repeat([]byte{0x5a}, 32))
+	if err != nil {
+		panic(err)
+	}
+	ks, err := journal.NewSubjectKeys(k)
+	if err != nil {
+		panic(err)
+	}
+	return ks
+}()
+
+// Subject is the pseudonymous reference of person i, as the pipeline
+// computes it from the CPR number.
+func Subject(i int) journal.Subject {
+	s, err := subjectKeys.CPR(People[i%len(People)].CPR)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
 // Body is a canonical record about person i (a sketch of the common record).
 func Body(i int, note string) []byte {
 	p := People[i%len(People)]
@@ -133,7 +156,7 @@ func Intake(sender, id string, exp time.Time, recordIDs []string, recipients ...
 	for i, rid := range recordIDs {
 		fmt.Fprintf(&evidence, "%s:", rid)
 		evidence.Write(Body(i, ""))
-		r := store.Record{ID: rid, Version: 1, Body: Body(i, "")}
+		r := store.Record{ID: rid, Version: 1, Body: Body(i, ""), Subject: Subject(i), IncidentID: "inc-1"}
 		for _, rc := range recipients {
 			v := View(i, rc)
 			r.Deliveries = append(r.Deliveries, store.Delivery{ID: "mb-" + id + "-" + rid + "-" + rc, Recipient: rc, View: v})
@@ -235,6 +258,11 @@ func Run(t *testing.T, newDB NewDB) {
 		{"ParkedAndRequeue", CheckParkedAndRequeue},
 		{"ConcurrentPullers", CheckConcurrentPullers},
 		{"DeliveryDigests", CheckDeliveryDigests},
+		{"Purge", CheckPurge},
+		{"PurgeLeavesWhatIsInRetention", CheckPurgeLeavesWhatIsInRetention},
+		{"PurgeKeepsWhatDeliveriesNeed", CheckPurgeKeepsWhatDeliveriesNeed},
+		{"ConcurrentPurges", CheckConcurrentPurges},
+		{"PurgeBadRetention", CheckPurgeBadRetention},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.f(t, newDB) })
 	}
