@@ -100,6 +100,17 @@ var migrations = []migration{
 			PRIMARY KEY (mailbox_id, digest))`)
 		return err
 	}},
+	{5, "mailbox transfers to successors", func(ctx context.Context, tx pgx.Tx, b *Backend) error {
+		for _, q := range []string{
+			`ALTER TABLE ` + b.t.mailbox + ` ADD COLUMN transferred_from text, ADD COLUMN transferred_at timestamptz`,
+			`CREATE INDEX store_mailbox_waiting ON ` + b.t.mailbox + ` (recipient, queued_at) WHERE state <> 'delivered'`,
+		} {
+			if _, err := tx.Exec(ctx, q); err != nil {
+				return err
+			}
+		}
+		return nil
+	}},
 }
 
 // migrate applies the steps the schema lacks, under a transaction-scoped

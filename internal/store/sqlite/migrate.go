@@ -90,6 +90,11 @@ var migrations = []migration{
 			PRIMARY KEY (mailbox_id, digest)
 		) WITHOUT ROWID`,
 	)},
+	{5, "mailbox transfers to successors", execAll(
+		`ALTER TABLE store_mailbox ADD COLUMN transferred_from TEXT`,
+		`ALTER TABLE store_mailbox ADD COLUMN transferred_us INTEGER`,
+		`CREATE INDEX store_mailbox_waiting ON store_mailbox (recipient, queued_us) WHERE state <> 'delivered'`,
+	)},
 }
 
 func execAll(stmts ...string) func(ctx context.Context, tx *sql.Tx) error {

@@ -235,6 +235,9 @@ func Run(t *testing.T, newDB NewDB) {
 		{"ParkedAndRequeue", CheckParkedAndRequeue},
 		{"ConcurrentPullers", CheckConcurrentPullers},
 		{"DeliveryDigests", CheckDeliveryDigests},
+		{"Transfer", CheckTransfer},
+		{"ConcurrentTransfer", CheckConcurrentTransfer},
+		{"Waiting", CheckWaiting},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.f(t, newDB) })
 	}
