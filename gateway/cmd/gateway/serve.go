@@ -266,6 +266,16 @@ func serve(ctx context.Context, e *env, c serveConfig, dev bool) (err error) {
 	errc := make(chan error, 2)
 	go func() { errc <- pub.ServeTLS(pln, "", "") }()
 	go func() { errc <- ops.Serve(oln) }()
+	// The succession step (succession.go), stopped before the store closes.
+	mctx, stopMaintenance := context.WithCancel(ctx)
+	maintained := make(chan struct{})
+	go func() {
+		defer close(maintained)
+		if sp, ok := pipe.(successor); ok {
+			runSuccession(mctx, e.clock, sp, log.With("part", "succession"))
+		}
+	}()
+	defer func() { stopMaintenance(); <-maintained }()
 	var serveErr error
 	select {
 	case <-ctx.Done():
