@@ -37,6 +37,9 @@ type Pipeline interface {
 	// Ready reports whether the database, the key provider and the journal
 	// signer are usable.
 	Ready(ctx context.Context) error
+	// Ceased is the refusal (ceased-authority, naming the successor) of an
+	// authority that has ceased, nil for one in force.
+	Ceased(authority string) error
 	// Mailboxes counts, per recipient kind, the mailbox messages not yet
 	// acknowledged and when the oldest was queued (the mailbox gauges).
 	Mailboxes(ctx context.Context) ([]pipeline.MailboxDepth, error)

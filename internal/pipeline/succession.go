@@ -147,8 +147,16 @@ func (p *Pipeline) ceasedGrace() time.Duration {
 	return directory.DefaultCeasedGrace
 }
 
-// ceasedFault refuses the mailbox of an authority that has ceased by now,
-// naming its successor; nil when it is in force.
+// Ceased is the refusal of an authority that has ceased by now (the
+// ceased-authority fault, naming its successor), nil for one in force. The
+// HTTP layer answers it to a TLS client certificate registered for an
+// authority whose grace period is over.
+func (p *Pipeline) Ceased(authority string) error {
+	return p.ceasedFault(authority, p.cfg.Clock.Now())
+}
+
+// ceasedFault refuses an authority that has ceased by now, naming its
+// successor; nil when it is in force.
 func (p *Pipeline) ceasedFault(authority string, now time.Time) error {
 	succ, name, ceased := p.cfg.Router.Successor(authority, now)
 	if !ceased {
@@ -162,9 +170,9 @@ func (p *Pipeline) ceasedFault(authority string, now time.Time) error {
 	}
 	switch {
 	case succ != "":
-		fmt.Fprintf(&b, "; its mailbox passed to its successor %s (%s), which pulls it now", succ, name)
+		fmt.Fprintf(&b, "; its successor %s (%s) holds its records and its mailbox", succ, name)
 	case name != "":
-		fmt.Fprintf(&b, "; its mailbox passes to its successor %s once that region's code is configured", name)
+		fmt.Fprintf(&b, "; its successor %s holds its records, and receives its mailbox once that region's code is configured", name)
 	default:
 		b.WriteString("; it has no successor")
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/psykosocial/exchange/certs"
 	"github.com/psykosocial/exchange/internal/clock"
 	"github.com/psykosocial/exchange/internal/consent"
+	"github.com/psykosocial/exchange/internal/directory"
 	"github.com/psykosocial/exchange/internal/envelope"
 	"github.com/psykosocial/exchange/internal/fault"
 	"github.com/psykosocial/exchange/internal/journal"
@@ -103,7 +104,7 @@ func TestMailboxPassesToTheSuccessorAtMidnight(t *testing.T) {
 			e.clock.Set(time.Date(2027, 1, 1, 0, 0, 30, 0, clock.Danish()))
 			_, err := e.p.Pull(e.ctx, hovedstaden, 10, 0)
 			if fe, ok := fault.As(err); !ok || !errors.Is(err, fault.ErrForbidden) || fe.Type != pipeline.TypeCeasedAuthority ||
-				!strings.Contains(fe.Detail, hovedstaden+" ceased at 2027-01-01 00:00 CET") || !strings.Contains(fe.Detail, "successor "+east+" (Region Østdanmark)") {
+				!strings.Contains(fe.Detail, hovedstaden+" ceased at 2027-01-01 00:00 CET") || !strings.Contains(fe.Detail, "successor "+east+" (Region Østdanmark) holds its records and its mailbox") {
 				t.Fatalf("%s's pull after midnight: %v, want ceased-authority naming %s", hovedstaden, err, east)
 			}
 			got := e.pull(east, 0)
@@ -191,7 +192,7 @@ func TestTransferWithoutSuccessorConfigured(t *testing.T) {
 		}
 	}
 	_, err := p.Pull(e.ctx, "region:1084", 10, 0)
-	if fe, ok := fault.As(err); !ok || fe.Type != pipeline.TypeCeasedAuthority || !strings.Contains(fe.Detail, "successor Region Østdanmark once that region's code is configured") {
+	if fe, ok := fault.As(err); !ok || fe.Type != pipeline.TypeCeasedAuthority || !strings.Contains(fe.Detail, "successor Region Østdanmark holds its records, and receives its mailbox once that region's code is configured") {
 		t.Fatalf("pull of the ceased region: %v", err)
 	}
 	if es := e.entries(rid, journal.EventTransferred); len(es) != 0 {
@@ -248,4 +249,77 @@ func (e *env) pipelineWith(t *testing.T, cfg refdata.Config) *pipeline.Pipeline 
 		t.Fatal(err)
 	}
 	return p
+}
+
+// TestCeasedSender: Region Hovedstaden sends after it ceased. Ten minutes
+// after midnight, a record it registered before midnight is accepted and
+// journaled as received on behalf of Region Østdanmark; one it registered
+// after midnight is refused with the ceased authority and its successor
+// named. After the grace period its messages are refused whole
+// (ceased-authority, naming both), and the refusal is journaled.
+func TestCeasedSender(t *testing.T) {
+	east := "region:" + refdata.TestEastRegionCode
+	const ceased = "region:1084"
+	for _, b := range []struct {
+		name string
+		open backendFunc
+	}{{"sqlite", sqliteBackend}, {"postgres", postgresBackend}} {
+		t.Run(b.name, func(t *testing.T) {
+			e := newEnvWith(t, b.open, func(c *certs.Config) { c.RequireCRL = false })
+			merger := time.Date(2027, 1, 1, 0, 0, 0, 0, clock.Danish())
+			e.clock.Set(merger.Add(10 * time.Minute))
+			send := func(registered time.Time) (string, pipeline.SubmitResult, error) {
+				rid := newUUID(t)
+				doc := e.regionDoc(rid, 1, func(r *record.Record) {
+					occurred := registered.Add(-20 * time.Minute)
+					r.Incident.OccurredAt, r.Incident.MunicipalityCode, r.Incident.RegionCode = &occurred, "0101", ""
+					r.Registered.At, r.Registered.ByAuthority = &registered, ceased
+					r.Consent.Obtained.At, r.Consent.Obtained.By.Authority = &registered, ceased
+					r.Consent.FollowUp.ExpiresAt = nil
+				})
+				res, err := e.submit(ceased, e.sealJSON(ceased, envelope.KindRegistration, doc, newUUID(t)))
+				return rid, res, err
+			}
+
+			// Registered before midnight, sent after: accepted on behalf of the successor.
+			rid, res, err := send(merger.Add(-10 * time.Minute))
+			if err != nil || res.Items[0].Status != pipeline.ItemAccepted {
+				t.Fatalf("a record registered before midnight: %+v, %v", res, err)
+			}
+			recv := e.entries(rid, journal.EventReceived)
+			if len(recv) != 1 || recv[0].Actor != ceased || recv[0].Counterpart != east ||
+				recv[0].Reason != "sent by a ceased authority on behalf of its successor "+east {
+				t.Fatalf("received entry %+v, want one on behalf of %s", recv, east)
+			}
+
+			// Registered after midnight: refused, naming both.
+			_, res, err = send(merger.Add(5 * time.Minute))
+			if err != nil || res.Items[0].Status != pipeline.ItemRejected || len(res.Items[0].Problems) == 0 {
+				t.Fatalf("a record registered after midnight: %+v, %v", res.Items, err)
+			}
+			for _, pr := range res.Items[0].Problems {
+				if pr.Rule != "authority.ceased" || !strings.Contains(pr.Message, ceased+" (Region Hovedstaden), which had ceased") ||
+					!strings.Contains(pr.Message, "its successor "+east+" (Region Østdanmark) holds its records") {
+					t.Fatalf("the refusal: %+v", pr)
+				}
+			}
+
+			// After the grace period: nothing.
+			e.clock.Set(merger.Add(directory.DefaultCeasedGrace))
+			_, _, err = send(merger.Add(-10 * time.Minute))
+			fe, ok := fault.As(err)
+			if !ok || !errors.Is(err, fault.ErrForbidden) || fe.Type != pipeline.TypeCeasedAuthority ||
+				!strings.Contains(fe.Detail, ceased+" ceased at 2027-01-01 00:00 CET, and the period in which it may still send") ||
+				!strings.Contains(fe.Detail, "its successor "+east+" (Region Østdanmark)") {
+				t.Fatalf("a message after the grace period: %v, want ceased-authority naming %s and %s", err, ceased, east)
+			}
+			page, err := e.journal.Query(e.ctx, journal.Query{Filter: journal.Filter{Authority: ceased, Events: []journal.EventType{journal.EventRejected}}, Limit: 10})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := len(page.Results); n != 2 || page.Results[1].Entry.Reason != pipeline.TypeCeasedAuthority {
+				t.Fatalf("rejected entries of %s: %+v", ceased, page.Results)
+			}
+		})
+	}
 }
