@@ -159,6 +159,26 @@ func TestMailboxPassesToTheSuccessorAtMidnight(t *testing.T) {
 			if rs := e.pull(east, 0); len(rs) != 0 {
 				t.Fatalf("%s pulls %d more", east, len(rs))
 			}
+			// The sender's status: every region's copy delivered; those that
+			// passed to the successor say so.
+			for _, rid := range []string{r1, r2, r3} {
+				st, err := e.p.Status(e.ctx, sender, rid)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, rs := range st.Versions[0].Recipients {
+					if rs.Recipient != hovedstaden && rs.Recipient != sjaelland || rs.State == pipeline.StateWithheld {
+						continue
+					}
+					wantMoved := east
+					if rid == r1 && rs.Recipient == hovedstaden {
+						wantMoved = ""
+					}
+					if rs.State != pipeline.StateDelivered || rs.DeliveredAt == nil || rs.TransferredTo != wantMoved {
+						t.Fatalf("status of %s for %s: %+v, want delivered (transferred to %q)", rid, rs.Recipient, rs, wantMoved)
+					}
+				}
+			}
 			size, err := e.backend.JournalStore().Size(e.ctx)
 			if err != nil {
 				t.Fatal(err)
