@@ -343,3 +343,33 @@ func TestCeasedSender(t *testing.T) {
 		})
 	}
 }
+
+// TestDeliveredEntryNamesTheRecord: the delivered entry of an ack carries
+// the record id and version of the mailbox message acknowledged, beside
+// its mailbox id and the acknowledged delivery's digest, so that a query
+// by record finds the acknowledgement.
+func TestDeliveredEntryNamesTheRecord(t *testing.T) {
+	backends(t, func(t *testing.T, e *env) {
+		rid := newUUID(t)
+		if _, err := e.submit(regionSender, e.sealJSON(regionSender, envelope.KindRegistration, e.regionDoc(rid, 1, nil), newUUID(t))); err != nil {
+			t.Fatal(err)
+		}
+		const aarhus = "municipality:0751"
+		rs := e.pull(aarhus, 0)
+		if len(rs) != 1 {
+			t.Fatalf("%s pulls %d", aarhus, len(rs))
+		}
+		if err := e.p.Ack(e.ctx, aarhus, rs[0].d.MailboxID, e.receipt(aarhus, rs[0])); err != nil {
+			t.Fatal(err)
+		}
+		ds := e.entries(rid, journal.EventDelivered)
+		if len(ds) != 1 {
+			t.Fatalf("delivered entries of the record: %+v, want 1", ds)
+		}
+		d := ds[0]
+		if d.RecordID != rid || d.RecordVersion != 1 || d.MessageID != rs[0].d.MailboxID || d.Actor != aarhus ||
+			d.PayloadDigest != [32]byte(rs[0].opened.Digest) || d.Reason != "" {
+			t.Fatalf("delivered entry %+v", d)
+		}
+	})
+}
