@@ -15,7 +15,8 @@ import (
 // TestCeasedAuthorityWithinGrace: Region Hovedstaden's TLS and signing
 // certificates still authenticate after it ceased at the 2027 merger, for
 // the grace period, marked with when it ceased; nothing is encrypted to it
-// any more, and after the grace period it is unknown.
+// any more, and after the grace period it is unknown: its certificate is
+// refused as one of an authority that ceased.
 func TestCeasedAuthorityWithinGrace(t *testing.T) {
 	ref, err := refdata.Load(refdata.TestEastRegion())
 	if err != nil {
@@ -90,8 +91,11 @@ func TestCeasedAuthorityWithinGrace(t *testing.T) {
 		t.Fatalf("on the last second of the grace period: %v", err)
 	}
 	clk.Set(merger.Add(directory.DefaultCeasedGrace))
-	if _, err := st.Authenticate(tlsCerts[0], nil, directory.UseTLS); !errors.Is(err, certs.ErrNotBound) {
-		t.Fatalf("after the grace period: %v, want ErrNotBound", err)
+	_, err = st.Authenticate(tlsCerts[0], nil, directory.UseTLS)
+	var ce *certs.CeasedError
+	if !errors.Is(err, certs.ErrNotBound) || !errors.Is(err, certs.ErrCeased) || !errors.As(err, &ce) ||
+		ce.AuthorityID != "region:1084" || !ce.CeasedAt.Equal(merger) || !ce.GraceEnded.Equal(merger.Add(directory.DefaultCeasedGrace)) {
+		t.Fatalf("after the grace period: %v, want a CeasedError naming region:1084 (ErrNotBound, ErrCeased)", err)
 	}
 	if _, err := st.VerificationCertificates("region:1084"); !errors.Is(err, certs.ErrUnknownAuthority) {
 		t.Fatalf("signing certificates after the grace period: %v", err)

@@ -38,7 +38,31 @@ var (
 	ErrUnknownAuthority = errors.New("unknown authority")
 	// ErrNoCertificate: the authority has no valid certificate for the use.
 	ErrNoCertificate = errors.New("authority has no valid certificate for this use")
+	// ErrCeased: the certificate is registered for an authority that has
+	// ceased, and its grace period (Config.CeasedGrace) is over; the error
+	// is a *CeasedError, which also matches ErrNotBound.
+	ErrCeased = errors.New("certificate is registered for an authority that has ceased")
 )
+
+// CeasedError names the authority that has ceased, which a certificate is
+// registered for, when it no longer acts for it. It matches ErrCeased and
+// ErrNotBound.
+type CeasedError struct {
+	// AuthorityID is the authority the certificate was registered for.
+	AuthorityID string
+	// CeasedAt is when it ceased; GraceEnded when its certificates
+	// stopped acting for it.
+	CeasedAt, GraceEnded time.Time
+}
+
+// Error implements error.
+func (e *CeasedError) Error() string {
+	return fmt.Sprintf("%v: %s ceased at %s; its certificates acted for it until %s", ErrCeased, e.AuthorityID,
+		e.CeasedAt.UTC().Format(time.RFC3339), e.GraceEnded.UTC().Format(time.RFC3339))
+}
+
+// Is makes the error match ErrCeased and ErrNotBound.
+func (e *CeasedError) Is(target error) bool { return target == ErrCeased || target == ErrNotBound }
 
 // Config configures a Store. Zero values are safe (no anchors trust
 // nothing), except Clock, which is required.
@@ -381,6 +405,9 @@ func (s *Store) Authenticate(cert *x509.Certificate, extra []*x509.Certificate, 
 	}
 	switch len(found) {
 	case 0:
+		if ce := s.ceasedBinding(id, use, now); ce != nil {
+			return Authenticated{}, ce
+		}
 		return Authenticated{}, fmt.Errorf("%w: %s for use %s", ErrNotBound, displayName(cert), use)
 	case 1:
 	default:
@@ -391,6 +418,29 @@ func (s *Store) Authenticate(cert *x509.Certificate, extra []*x509.Certificate, 
 		return Authenticated{}, fmt.Errorf("%w: certificate CVR %s, %s has CVR %s", ErrCVRMismatch, id.CVR, a.ID, a.CVR)
 	}
 	return Authenticated{AuthorityID: a.ID, Identity: id, Use: use, CeasedAt: ceased[0]}, nil
+}
+
+// ceasedBinding finds the one authority that has ceased whose binding for
+// use matches id (of the same CVR), for a certificate that acts for no
+// authority now; nil when there is none, or more than one.
+func (s *Store) ceasedBinding(id Identity, use string, now time.Time) *CeasedError {
+	var out *CeasedError
+	for _, a := range s.dir.Authorities {
+		to := a.Valid.To
+		if to.IsZero() || now.Before(to) || a.CVR != id.CVR {
+			continue
+		}
+		for _, b := range a.Certificates {
+			if bindingMatches(b, id, use, now) || bindingMatches(b, id, use, to.Add(-time.Nanosecond)) {
+				if out != nil {
+					return nil
+				}
+				out = &CeasedError{AuthorityID: a.ID, CeasedAt: to, GraceEnded: to.Add(max(s.grace(use), 0))}
+				break
+			}
+		}
+	}
+	return out
 }
 
 // grace is how long after an authority ceased its certificates of use

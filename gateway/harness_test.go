@@ -119,6 +119,9 @@ type options struct {
 	// readTimeout replaces the public server's ReadTimeout (limits.go's
 	// 90 s) so that a test of a stalled body ends in seconds.
 	readTimeout time.Duration
+	// trust edits the trust store's configuration (nil: as the
+	// development CA gives it).
+	trust func(*certs.Config)
 }
 
 // start runs a gateway with the limits of limits.go.
@@ -135,7 +138,11 @@ func startWith(t *testing.T, o options) *harness {
 	h.ca, h.paths = ca, ca.Paths()
 	h.dir, err = directory.Load(h.paths.Directory(), ref)
 	must(t, err)
-	h.trust, err = certs.NewStore(ca.StoreConfig(), h.dir)
+	trustCfg := ca.StoreConfig()
+	if o.trust != nil {
+		o.trust(&trustCfg)
+	}
+	h.trust, err = certs.NewStore(trustCfg, h.dir)
 	must(t, err)
 	kp, err := keys.NewFileProvider(keys.FileConfig{Dir: h.paths.Gateway()})
 	must(t, err)

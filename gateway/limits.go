@@ -56,6 +56,10 @@ const (
 	// suggests: a submission is answered in well under a second, so a
 	// place is free again almost at once.
 	RateLimitRetryAfter = time.Second
+	// MailboxScrapeTimeout bounds the store query behind the mailbox depth
+	// gauges at each scrape (one aggregate over the index of waiting
+	// messages); past it the scrape goes on without them.
+	MailboxScrapeTimeout = 2 * time.Second
 
 	// RetryAfter is the wait a 503 suggests when the cause gives none.
 	RetryAfter = 5 * time.Second

@@ -1,10 +1,13 @@
 package gateway
 
 import (
+	"context"
+	"log/slog"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/psykosocial/exchange/internal/clock"
+	"github.com/psykosocial/exchange/internal/pipeline"
 	"github.com/psykosocial/exchange/internal/refdata"
 )
 
@@ -19,7 +22,12 @@ type metrics struct {
 	panics          prometheus.Counter
 }
 
-func newMetrics(reg prometheus.Registerer, gaps GapReporter, clk clock.Clock) (*metrics, error) {
+// mailboxReporter counts the waiting mailbox messages (Pipeline.Mailboxes).
+type mailboxReporter interface {
+	Mailboxes(ctx context.Context) ([]pipeline.MailboxDepth, error)
+}
+
+func newMetrics(reg prometheus.Registerer, gaps GapReporter, boxes mailboxReporter, clk clock.Clock, log *slog.Logger) (*metrics, error) {
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "gateway_http_requests_total",
@@ -46,6 +54,9 @@ func newMetrics(reg prometheus.Registerer, gaps GapReporter, clk clock.Clock) (*
 	cs := []prometheus.Collector{m.requests, m.latency, m.recordsReceived, m.recordsRejected, m.panics}
 	if gaps != nil {
 		cs = append(cs, &gapCollector{gaps: gaps, clock: clk})
+	}
+	if boxes != nil {
+		cs = append(cs, &mailboxCollector{boxes: boxes, clock: clk, log: log})
 	}
 	for _, c := range cs {
 		if err := reg.Register(c); err != nil {
@@ -76,6 +87,51 @@ func (g *gapCollector) Collect(ch chan<- prometheus.Metric) {
 	inForce, upcoming := countGaps(g.gaps.Gaps(g.clock.Now()))
 	ch <- prometheus.MustNewConstMetric(gapDesc, prometheus.GaugeValue, float64(inForce), "in_force")
 	ch <- prometheus.MustNewConstMetric(gapDesc, prometheus.GaugeValue, float64(upcoming), "upcoming")
+}
+
+// The mailbox gauges: what waits for the case systems, by recipient kind.
+var (
+	mailboxDepthDesc = prometheus.NewDesc("gateway_mailbox_depth",
+		"Mailbox messages not yet acknowledged (queued, leased or parked), by recipient kind (region, municipality, police).",
+		[]string{"recipient_kind"}, nil)
+	mailboxAgeDesc = prometheus.NewDesc("gateway_mailbox_oldest_age_seconds",
+		"Age of the oldest mailbox message not yet acknowledged, by recipient kind; 0 when none waits.",
+		[]string{"recipient_kind"}, nil)
+)
+
+// mailboxCollector reports the mailbox gauges from one store query per
+// scrape, bounded by MailboxScrapeTimeout; when the query fails the scrape
+// goes on without them (logged), so the other metrics stay visible.
+type mailboxCollector struct {
+	boxes mailboxReporter
+	clock clock.Clock
+	log   *slog.Logger
+}
+
+// Describe implements prometheus.Collector.
+func (m *mailboxCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- mailboxDepthDesc
+	ch <- mailboxAgeDesc
+}
+
+// Collect implements prometheus.Collector.
+func (m *mailboxCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), MailboxScrapeTimeout)
+	defer cancel()
+	ds, err := m.boxes.Mailboxes(ctx)
+	if err != nil {
+		m.log.Warn("metrics: the mailboxes could not be counted", "err", err)
+		return
+	}
+	now := m.clock.Now()
+	for _, d := range ds {
+		age := 0.0
+		if d.Depth > 0 && !d.Oldest.IsZero() {
+			age = max(now.Sub(d.Oldest).Seconds(), 0)
+		}
+		ch <- prometheus.MustNewConstMetric(mailboxDepthDesc, prometheus.GaugeValue, float64(d.Depth), d.Kind)
+		ch <- prometheus.MustNewConstMetric(mailboxAgeDesc, prometheus.GaugeValue, age, d.Kind)
+	}
 }
 
 func countGaps(gs []refdata.Gap) (inForce, upcoming int) {

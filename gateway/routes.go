@@ -149,6 +149,14 @@ func (s *Server) authenticate(r *http.Request) (certs.Authenticated, error) {
 	}
 	pc := r.TLS.PeerCertificates
 	a, err := s.cfg.Trust.Authenticate(pc[0], pc[1:], directory.UseTLS)
+	var ce *certs.CeasedError
+	if errors.As(err, &ce) {
+		// Registered for an authority whose grace period is over: say so,
+		// and who holds its records now.
+		if f := s.cfg.Pipeline.Ceased(ce.AuthorityID); f != nil {
+			return certs.Authenticated{}, f
+		}
+	}
 	if err != nil {
 		why := "it is not accepted"
 		for _, c := range []struct {

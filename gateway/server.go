@@ -37,6 +37,12 @@ type Pipeline interface {
 	// Ready reports whether the database, the key provider and the journal
 	// signer are usable.
 	Ready(ctx context.Context) error
+	// Ceased is the refusal (ceased-authority, naming the successor) of an
+	// authority that has ceased, nil for one in force.
+	Ceased(authority string) error
+	// Mailboxes counts, per recipient kind, the mailbox messages not yet
+	// acknowledged and when the oldest was queued (the mailbox gauges).
+	Mailboxes(ctx context.Context) ([]pipeline.MailboxDepth, error)
 }
 
 // Authenticator decides which authority a client certificate acts for;
@@ -111,7 +117,7 @@ func New(cfg Config) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	m, err := newMetrics(cfg.Registry, cfg.Gaps, cfg.Clock)
+	m, err := newMetrics(cfg.Registry, cfg.Gaps, cfg.Pipeline, cfg.Clock, log)
 	if err != nil {
 		return nil, fmt.Errorf("gateway: metrics: %w", err)
 	}

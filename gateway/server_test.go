@@ -350,8 +350,60 @@ func TestMetricsOnTheOperatorListener(t *testing.T) {
 			t.Errorf("metrics lack %s", want)
 		}
 	}
+	for _, kind := range []string{"region", "municipality", "police"} {
+		for _, want := range []string{`gateway_mailbox_depth{recipient_kind="` + kind + `"} 0`, `gateway_mailbox_oldest_age_seconds{recipient_kind="` + kind + `"} 0`} {
+			if !strings.Contains(string(b), want) {
+				t.Errorf("metrics of empty mailboxes lack %s", want)
+			}
+		}
+	}
 	// Not on the public listener.
 	problem(t, e.do(e.client("", ""), "GET", "/metrics", "", nil), 404, "not-found")
+}
+
+// TestMailboxGauges: the mailbox depth and the oldest message's age per
+// recipient kind follow what waits: a registration queued for Aarhus
+// Kommune and a region, 90 seconds later; the municipality's ack empties
+// its mailbox while the region's message still waits.
+func TestMailboxGauges(t *testing.T) {
+	e := start(t)
+	submitted(t, e.submit(regionSender, e.sealJSON(regionSender, envelope.KindRegistration, e.regionDoc(newUUID(t), nil), newUUID(t))), 202)
+	e.clock.Advance(90 * time.Second)
+	scrape := func() string {
+		resp, err := http.Get(e.operator + "/metrics")
+		must(t, err)
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		must(t, err)
+		return string(b)
+	}
+	m := scrape()
+	for _, want := range []string{
+		`gateway_mailbox_depth{recipient_kind="municipality"} 1`,
+		`gateway_mailbox_oldest_age_seconds{recipient_kind="municipality"} 90`,
+		`gateway_mailbox_depth{recipient_kind="region"} 1`,
+		`gateway_mailbox_oldest_age_seconds{recipient_kind="region"} 90`,
+		`gateway_mailbox_depth{recipient_kind="police"} 0`,
+		`gateway_mailbox_oldest_age_seconds{recipient_kind="police"} 0`,
+	} {
+		if !strings.Contains(m, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	rs := e.pull(aarhus, "")
+	if len(rs) != 1 {
+		t.Fatalf("%s pulls %d, want 1", aarhus, len(rs))
+	}
+	if a := e.ack(aarhus, rs[0].MailboxID, e.receipt(aarhus, rs[0])); a.status != http.StatusNoContent {
+		t.Fatalf("ack: %d %s", a.status, a.body)
+	}
+	m = scrape()
+	for _, want := range []string{`gateway_mailbox_depth{recipient_kind="municipality"} 0`, `gateway_mailbox_oldest_age_seconds{recipient_kind="municipality"} 0`,
+		`gateway_mailbox_depth{recipient_kind="region"} 1`} {
+		if !strings.Contains(m, want) {
+			t.Errorf("metrics after the ack lack %s", want)
+		}
+	}
 }
 
 func TestClip(t *testing.T) {

@@ -53,13 +53,17 @@ const (
 	// recipient's queue (gateway admin requeue); Reason says how often it
 	// had been delivered without acknowledgement.
 	EventRequeued EventType = "requeued"
+	// EventTransferred: a mailbox message waiting for an authority that
+	// ceased (the 2027 region merger) was moved to its successor's mailbox;
+	// Counterpart is the successor, Reason names the ceased authority.
+	EventTransferred EventType = "transferred"
 )
 
 // EventTypes lists every EventType that Append accepts.
 func EventTypes() []EventType {
 	return []EventType{EventReceived, EventRejected, EventRouted, EventWithheld, EventQueued,
 		EventDelivered, EventRedelivered, EventExpired, EventWithdrawn, EventCorrected,
-		EventPurged, EventAccessDenied, EventAuditQuery, EventAuditExport, EventKeyRotated, EventRequeued}
+		EventPurged, EventAccessDenied, EventAuditQuery, EventAuditExport, EventKeyRotated, EventRequeued, EventTransferred}
 }
 
 // Outcome is how a step ended.

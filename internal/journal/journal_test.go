@@ -132,7 +132,7 @@ func TestAppendQueryAndProve(t *testing.T) {
 			"events":              {Events: []journal.EventType{journal.EventQueued, journal.EventDelivered}},
 			"time range":          {Since: clk.Now().Add(-time.Minute), Until: clk.Now().Add(time.Minute)},
 			"before":              {Until: clk.Now().Add(-time.Minute)},
-			"subject and events":  {Subjects: []string{subjectRef(1)}, Events: []journal.EventType{journal.EventReceived, journal.EventQueued, journal.EventRouted}},
+			"subject and events":  {Subjects: []string{subjectRef(1), subjectRef(2)}, Events: []journal.EventType{journal.EventReceived, journal.EventRejected, journal.EventQueued}},
 			"authority and event": {Authority: "police:nordjylland", Events: []journal.EventType{journal.EventWithheld}},
 		}
 		for name, f := range filters {

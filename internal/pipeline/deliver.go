@@ -26,7 +26,10 @@ import (
 // the recipient: at once when Submit commits one in this process, and
 // otherwise by asking the store every Limits.PollInterval (other
 // replicas). recipient is the authenticated caller: the HTTP layer passes
-// the TLS identity, so a caller reaches only its own mailbox.
+// the TLS identity, so a caller reaches only its own mailbox. An authority
+// that has ceased is refused (ceased-authority, naming its successor): its
+// mailbox passed to the successor, whose pull first moves what waits for
+// the authorities it succeeds (see TransferCeased).
 func (p *Pipeline) Pull(ctx context.Context, recipient string, max int, wait time.Duration) ([]Delivery, error) {
 	a, ok := p.cfg.Directory.Lookup(recipient)
 	switch {
@@ -37,6 +40,11 @@ func (p *Pipeline) Pull(ctx context.Context, recipient string, max int, wait tim
 	case wait < 0 || wait > p.lim.MaxWait:
 		return nil, fault.New(fault.ErrInvalid, TypeBadRequest, "Bad request", fmt.Sprintf("wait must be 0 to %s", p.lim.MaxWait))
 	}
+	now := p.cfg.Clock.Now()
+	if err := p.ceasedFault(recipient, now); err != nil {
+		return nil, err // what waited for it is its successor's now
+	}
+	p.transferToSuccessor(ctx, recipient, now)
 	enc, err := p.cfg.Certs.EncryptionCertificate(recipient)
 	if err != nil {
 		return nil, fault.Wrap(fault.ErrForbidden, TypeMailboxForbidden, "Mailbox forbidden", "the recipient has no valid encryption certificate", err)
@@ -50,7 +58,7 @@ func (p *Pipeline) Pull(ctx context.Context, recipient string, max int, wait tim
 	if !adOK || !ctOK {
 		return nil, unavailable("the recipient's format has no adapter", nil)
 	}
-	deadline := p.cfg.Clock.Now().Add(wait)
+	deadline := now.Add(wait)
 	for {
 		ch := p.notify.wait(recipient)
 		// Each leased message is sealed inside the store's transaction,
@@ -143,8 +151,10 @@ type sealedDelivery struct {
 // mailboxID (envelope.VerifyReceipt, signed by the recipient: it names the
 // delivery's message id and digest and the outcome received) and marks the
 // message delivered, never to be delivered again, with a delivered journal
-// entry naming the mailbox id and the digest acknowledged, in one
-// transaction. A receipt that does not verify, or that names a delivery
+// entry naming the mailbox id, the record id and version of the message and
+// the digest acknowledged, in one transaction. An authority that ceased
+// acknowledges, during its grace period, a delivery it pulled before its
+// mailbox passed to its successor (the entry's reason says so). A receipt that does not verify, or that names a delivery
 // this gateway did not send for mailboxID, is refused (bad-receipt); an id
 // the recipient has not got is ErrNotFound, like another's.
 func (p *Pipeline) Ack(ctx context.Context, recipient, mailboxID string, receipt []byte) error {
@@ -170,9 +180,16 @@ func (p *Pipeline) Ack(ctx context.Context, recipient, mailboxID string, receipt
 	case r.Outcome != envelope.OutcomeReceived:
 		return fault.New(fault.ErrInvalid, TypeBadReceipt, "Bad receipt", "an acknowledgement has the outcome received")
 	}
-	e := journal.Entry{Event: journal.EventDelivered, Actor: recipient, Counterpart: directory.GatewayID, MessageID: mailboxID,
-		PayloadDigest: r.PayloadDigest, Outcome: journal.OutcomeOK}
-	if err := p.cfg.Store.Ack(ctx, recipient, mailboxID, r.PayloadDigest, e); err != nil {
+	entry := func(a store.Acked) []journal.Entry {
+		e := journal.Entry{Event: journal.EventDelivered, Actor: recipient, Counterpart: directory.GatewayID,
+			RecordID: a.RecordID, RecordVersion: a.RecordVersion, MessageID: mailboxID,
+			PayloadDigest: r.PayloadDigest, Outcome: journal.OutcomeOK}
+		if a.Recipient != recipient {
+			e.Reason = "acknowledged by " + recipient + ", which ceased, of a delivery it pulled before; its mailbox passed to " + a.Recipient
+		}
+		return []journal.Entry{e}
+	}
+	if err := p.cfg.Store.AckWith(ctx, recipient, mailboxID, r.PayloadDigest, entry); err != nil {
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			return fault.Wrap(fault.ErrNotFound, TypeUnknownMessage, "Unknown message", "no delivery of this mailbox message is known", err)

@@ -101,6 +101,10 @@ type RecipientStatus struct {
 	ReceiptDigest string `json:"receipt_digest,omitempty"`
 	// PurgedAt is when retention purged the mailbox message (StatePurged).
 	PurgedAt *time.Time `json:"purged_at,omitempty"`
+	// TransferredTo is the successor whose mailbox the message passed to
+	// when the recipient ceased before acknowledging it (the 2027
+	// merger); DeliveredAt is then the first acknowledgement of either.
+	TransferredTo string `json:"transferred_to,omitempty"`
 	// Withheld says why the record was withheld (StateWithheld).
 	Withheld *Withholding `json:"withheld,omitempty"`
 }
@@ -124,7 +128,7 @@ type Withholding struct {
 // statusEvents are the journal events a status is built from (delivered
 // entries name the mailbox message, not the record: they are read apart).
 var statusEvents = []journal.EventType{journal.EventReceived, journal.EventWithheld, journal.EventQueued,
-	journal.EventCorrected, journal.EventWithdrawn, journal.EventPurged}
+	journal.EventCorrected, journal.EventWithdrawn, journal.EventPurged, journal.EventTransferred}
 
 // maxStatusPages bounds the journal pages read for one status.
 const maxStatusPages = 16
@@ -186,6 +190,7 @@ func (p *Pipeline) Status(ctx context.Context, sender, recordID string) (RecordS
 	type ref struct{ v, r int }
 	byMailbox := map[string][]ref{} // mailbox id -> the recipient statuses it delivers
 	corrected := map[string]bool{}  // mailbox ids sent as corrections
+	moved := map[string]string{}    // mailbox id -> the successor it was transferred to
 	earliest := map[string]time.Time{}
 	var purged []*journal.Entry
 	for i := range entries {
@@ -202,6 +207,12 @@ func (p *Pipeline) Status(ctx context.Context, sender, recordID string) (RecordS
 			continue
 		case journal.EventCorrected:
 			corrected[e.MessageID] = true
+			continue
+		case journal.EventTransferred:
+			moved[e.MessageID] = e.Counterpart
+			if at, ok := earliest[e.Counterpart]; !ok || e.Time.Before(at) {
+				earliest[e.Counterpart] = e.Time.UTC()
+			}
 			continue
 		case journal.EventQueued:
 			if e.Reason == reasonNotice {
@@ -236,6 +247,7 @@ func (p *Pipeline) Status(ctx context.Context, sender, recordID string) (RecordS
 		for _, r := range refs {
 			rs := &out.Versions[r.v].Recipients[r.r]
 			rs.Correction = corrected[id] && rs.State == StateQueued
+			rs.TransferredTo = moved[id]
 		}
 	}
 	// Retention: a purged mailbox message is purged (its acknowledgement,
@@ -261,7 +273,7 @@ func (p *Pipeline) Status(ctx context.Context, sender, recordID string) (RecordS
 	for recipient, since := range earliest {
 		want := map[string]bool{}
 		for id, refs := range byMailbox {
-			if out.Versions[refs[0].v].Recipients[refs[0].r].Recipient == recipient {
+			if out.Versions[refs[0].v].Recipients[refs[0].r].Recipient == recipient || moved[id] == recipient {
 				want[id] = true
 			}
 		}

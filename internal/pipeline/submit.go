@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/beevik/etree"
@@ -53,6 +54,13 @@ func (p *Pipeline) Submit(ctx context.Context, sub Submission) (SubmitResult, er
 	auth, ok := p.cfg.Directory.Lookup(sender)
 	if !ok || auth.Kind == directory.KindGateway {
 		return SubmitResult{}, fault.New(fault.ErrForbidden, TypeUnknownAuthority, "Unknown authority", "the sender is not an authority of the directory")
+	}
+	// An authority that has ceased sends, during its grace period, what it
+	// registered before (judged per record); after it, nothing.
+	if _, err := p.cfg.Router.Standing(sender, now, time.Time{}, p.lim.CeasedGrace); err != nil {
+		e := fault.Wrap(fault.ErrForbidden, TypeCeasedAuthority, "Ceased authority", strings.TrimPrefix(err.Error(), "routing: "), err)
+		p.journalRefusal(ctx, sender, nil, e)
+		return SubmitResult{}, e
 	}
 	adapter, ok := p.cfg.Adapters.ByFormat(auth.Format)
 	ct, ctOK := contentType(auth.Format)
@@ -184,7 +192,8 @@ func kindOf(k envelope.Kind) adapters.MessageKind {
 // that a record was stored concurrently between the check and the commit:
 // the caller judges again once.
 func (p *Pipeline) intake(ctx context.Context, sub Submission, in *inbound, now time.Time) (SubmitResult, bool, error) {
-	w := &work{p: p, ctx: ctx, in: in, now: now, ceased: !sub.Sender.CeasedAt.IsZero(),
+	_, _, ceased := p.cfg.Router.Successor(in.sender, now)
+	w := &work{p: p, ctx: ctx, in: in, now: now, ceased: ceased || !sub.Sender.CeasedAt.IsZero(),
 		held: map[string]map[string]bool{}}
 	it := &store.Intake{Message: store.Message{Sender: in.sender, ID: in.id, Digest: in.digest, Evidence: in.evidence, ExpiresAt: in.expires}}
 	var items []ItemResult

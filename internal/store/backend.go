@@ -93,8 +93,23 @@ type Tx interface {
 	// one of its recorded deliveries and it is not delivered already. It
 	// returns what it found: no such message of the recipient, no
 	// delivery recorded, another delivery's digest, or the state it was
-	// in (delivered: nothing changed).
+	// in (delivered: nothing changed). A message transferred from the
+	// recipient (Transfer) is still the recipient's to acknowledge, for
+	// the deliveries recorded before it was transferred only.
 	Ack(ctx context.Context, recipient, id string, digest []byte, now time.Time) (AckResult, error)
+	// Transfer moves up to limit of from's mailbox messages that are not
+	// delivered (queued, leased or parked), in queueing order, to to's
+	// mailbox, noting from and now: a queued or leased message becomes
+	// queued for to with no deliveries and no lease, a parked one stays
+	// parked. It returns the rows as they were before the move (without
+	// their views). On PostgreSQL the rows are locked (waiting for another
+	// transaction that holds them) and a row another transaction moved
+	// meanwhile is no longer from's, so every row moves once.
+	Transfer(ctx context.Context, from, to string, now time.Time, limit int) ([]MailboxRow, error)
+	// Waiting returns, per recipient with any, how many mailbox messages
+	// are not delivered (queued, leased or parked) and when the oldest of
+	// them was queued; at most limit recipients.
+	Waiting(ctx context.Context, limit int) ([]WaitingRow, error)
 
 	// PurgeDelivered deletes up to limit acknowledged mailbox messages
 	// delivered at or before before (oldest acknowledgement first), with
@@ -133,6 +148,25 @@ type AckResult struct {
 	Sent, Known bool
 	// Prev is the state the message was in (when Found and Sent).
 	Prev State
+	// RecordID and RecordVersion name the record of the message (when
+	// Found).
+	RecordID      string
+	RecordVersion int
+	// Recipient is whose mailbox the message is in now; TransferredFrom is
+	// the authority it was transferred from ("" if none). When Recipient
+	// is not the acknowledging authority, that authority acknowledged as
+	// the one the message was transferred from.
+	Recipient, TransferredFrom string
+}
+
+// WaitingRow is one recipient's mailbox messages that are not delivered.
+type WaitingRow struct {
+	// Recipient is the mailbox's authority.
+	Recipient string
+	// Count is how many messages are queued, leased or parked.
+	Count int64
+	// OldestQueuedAt is when the oldest of them was queued.
+	OldestQueuedAt time.Time
 }
 
 // ReplayRow remembers one message id until the message's signed expiry.
@@ -229,6 +263,11 @@ type MailboxRow struct {
 	// ParkedAt is when the message was parked (state parked only; for a
 	// message parked before schema version 3, the end of its last lease).
 	ParkedAt time.Time
+	// TransferredFrom is the authority whose mailbox the message was
+	// moved from (an authority that ceased), "" if none; TransferredAt
+	// when (Transfer only).
+	TransferredFrom string
+	TransferredAt   time.Time
 }
 
 // SortMailbox orders leased rows as a pull returns them: acute first, then

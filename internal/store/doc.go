@@ -45,7 +45,10 @@
 // records, shared by every replica, and marks the message delivered, never
 // to be delivered again; a message whose lease runs out is
 // delivered again, and after [Config.MaxDeliveries] deliveries without an
-// acknowledgement it is parked for the operator.
+// acknowledgement it is parked for the operator. [Store.Transfer] moves
+// what waits for an authority that ceased to its successor's mailbox, each
+// message journaled in the transaction that moves it; [Store.Waiting]
+// counts what waits per recipient.
 //
 // # Retention
 //

@@ -34,6 +34,13 @@ const (
 	// maxRequeue bounds the messages one requeue puts back (and so its
 	// journal entries, far below a journal transaction's limit).
 	maxRequeue = 500
+	// maxTransfer bounds the mailbox messages one transaction of Transfer
+	// moves to a successor (and so its journal entries); Transfer goes on
+	// in further transactions until none is left.
+	maxTransfer = 500
+	// maxWaitingRecipients bounds the recipients Waiting reports: the
+	// directory has about 120 authorities.
+	maxWaitingRecipients = 10_000
 	// keptDeliveries is how many deliveries (digest and time sent) are
 	// remembered per mailbox message for its ack: the newest ones. With the
 	// default of 10 deliveries before parking, an ack of any but the

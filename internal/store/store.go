@@ -603,26 +603,60 @@ func (s *Store) origin(ctx context.Context, tx Tx, recordID string, version int)
 // Ack marks recipient's mailbox message id delivered, never to be delivered
 // again, and journals entries (the delivered entry) in the same
 // transaction, if digest names one of the message's recorded deliveries
-// (Pull). It fails with ErrNotFound when the recipient has no such message
-// or no delivery of it is recorded, ErrOtherDelivery when digest names no
-// delivery sent for it, and ErrDuplicate when it was acknowledged before
-// (nothing is journaled then).
+// (Pull). Each entry that names no record is completed with the
+// acknowledged message's record id and version. It fails with ErrNotFound
+// when the recipient has no such message or no delivery of it is
+// recorded, ErrOtherDelivery when digest names no delivery sent for it,
+// and ErrDuplicate when it was acknowledged before (nothing is journaled
+// then). An authority whose messages were transferred to its successor
+// (Transfer) still acknowledges the deliveries it was sent before.
 func (s *Store) Ack(ctx context.Context, recipient, id string, digest [sha256.Size]byte, entries ...journal.Entry) error {
+	return s.AckWith(ctx, recipient, id, digest, func(a Acked) []journal.Entry {
+		out := make([]journal.Entry, len(entries))
+		for i, e := range entries {
+			if e.RecordID == "" {
+				e.RecordID, e.RecordVersion = a.RecordID, a.RecordVersion
+			}
+			out[i] = e
+		}
+		return out
+	})
+}
+
+// Acked is the mailbox message an acknowledgement marks delivered, as
+// AckWith gives it to its entry function.
+type Acked struct {
+	// ID is the mailbox message id.
+	ID string
+	// By is the acknowledging authority.
+	By string
+	// Recipient is whose mailbox the message is in: By, or By's successor
+	// when the message was transferred from By (TransferredFrom == By).
+	Recipient string
+	// TransferredFrom is the authority the message was transferred from,
+	// "" if none.
+	TransferredFrom string
+	// RecordID and RecordVersion name the record the message is of.
+	RecordID      string
+	RecordVersion int
+}
+
+// AckWith is Ack with the journal entries made, in the transaction, by
+// entries from the message acknowledged (its record id and version, and
+// whose mailbox it is in). entries may return none.
+func (s *Store) AckWith(ctx context.Context, recipient, id string, digest [sha256.Size]byte, entries func(Acked) []journal.Entry) error {
 	switch {
 	case !isAuthority(recipient):
 		return &InputError{Field: "recipient", Reason: "not an authority id"}
 	case !isID(id):
 		return &InputError{Field: "id", Reason: "not a mailbox message id"}
+	case entries == nil:
+		return &InputError{Field: "entries", Reason: "is nil"}
 	}
 	now := s.cfg.Clock.Now().UTC().Truncate(time.Microsecond)
 	var ta *journal.TxAppend
-	if len(entries) > 0 {
-		var err error
-		if ta, err = s.cfg.Journal.PrepareAppend(entries...); err != nil {
-			return unavailable("ack", err)
-		}
-	}
 	err := s.b.Write(ctx, func(tx Tx) error {
+		ta = nil
 		r, err := tx.Ack(ctx, recipient, id, digest[:], now)
 		switch {
 		case err != nil:
@@ -636,10 +670,18 @@ func (s *Store) Ack(ctx context.Context, recipient, id string, digest [sha256.Si
 		case r.Prev == StateDelivered:
 			return fmt.Errorf("%w: mailbox message %q was acknowledged before", ErrDuplicate, id)
 		}
-		if ta != nil {
-			return tx.AppendJournal(ctx, ta.Build)
+		es := entries(Acked{ID: id, By: recipient, Recipient: r.Recipient, TransferredFrom: r.TransferredFrom,
+			RecordID: r.RecordID, RecordVersion: r.RecordVersion})
+		if len(es) == 0 {
+			return nil
 		}
-		return nil
+		if ta, err = s.cfg.Journal.PrepareAppend(es...); err != nil {
+			if errors.Is(err, journal.ErrInvalidEntry) {
+				return fmt.Errorf("%w: %w", ErrInvalid, err)
+			}
+			return err
+		}
+		return tx.AppendJournal(ctx, ta.Build)
 	})
 	if err != nil {
 		return unavailable("ack", err)

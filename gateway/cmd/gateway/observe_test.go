@@ -40,7 +40,8 @@ import (
 //
 //   - no CPR number (10 digits, with or without the hyphen) and no name of
 //     any person sent appears in the logs;
-//   - promtool check metrics passes on the operator listener's /metrics.
+//   - promtool check metrics passes on the operator listener's /metrics,
+//     which shows every mailbox drained (gateway_mailbox_depth 0).
 func TestServeDevFullExchangeLogsAndMetrics(t *testing.T) {
 	if testing.Short() {
 		t.Skip("creates a development PKI")
@@ -126,8 +127,15 @@ func TestServeDevFullExchangeLogsAndMetrics(t *testing.T) {
 		b, err := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		must(t, err)
-		if resp.StatusCode != 200 || !bytes.Contains(b, []byte("gateway_records_received_total{")) || !bytes.Contains(b, []byte("gateway_records_rejected_total{")) {
+		if resp.StatusCode != 200 {
 			t.Fatalf("metrics: %d\n%s", resp.StatusCode, b)
+		}
+		for _, name := range []string{"gateway_records_received_total{", "gateway_records_rejected_total{",
+			`gateway_mailbox_depth{recipient_kind="municipality"} 0`, `gateway_mailbox_oldest_age_seconds{recipient_kind="region"} 0`,
+			`gateway_mailbox_depth{recipient_kind="police"} 0`} {
+			if !bytes.Contains(b, []byte(name)) {
+				t.Fatalf("metrics lack %s:\n%s", name, b)
+			}
 		}
 		cmd := exec.Command(promtool, "check", "metrics")
 		cmd.Stdin = bytes.NewReader(b)

@@ -247,18 +247,28 @@ func serve(ctx context.Context, e *env, c serveConfig, dev bool) (err error) {
 	if err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}
-	// The retention purge runs beside the service and stops before the
-	// store and the journal close.
+	// The retention purge and the succession step run beside the service
+	// and stop before the store and the journal close.
 	mctx, stopMaintenance := context.WithCancel(ctx)
 	maintained := make(chan struct{})
+	succeeded := make(chan struct{})
 	go func() {
 		defer close(maintained)
 		(&maintenance{store: st, clock: e.clock, retention: c.retention(), interval: time.Duration(c.Retention.Interval),
 			log: log.With("part", "retention"), metrics: mm}).run(mctx)
 	}()
+	// The succession step (succession.go): what waits for an authority
+	// that ceased passes to its successor's mailbox.
+	go func() {
+		defer close(succeeded)
+		if sp, ok := pipe.(successor); ok {
+			runSuccession(mctx, e.clock, sp, log.With("part", "succession"))
+		}
+	}()
 	defer func() {
 		stopMaintenance()
 		<-maintained
+		<-succeeded
 	}()
 	clientCAs := x509.NewCertPool()
 	for _, ca := range append(append([]*x509.Certificate(nil), trustCfg.Roots...), trustCfg.Intermediates...) {

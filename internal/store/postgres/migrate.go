@@ -121,6 +121,17 @@ var migrations = []migration{
 		}
 		return nil
 	}},
+	{6, "mailbox transfers to successors", func(ctx context.Context, tx pgx.Tx, b *Backend) error {
+		for _, q := range []string{
+			`ALTER TABLE ` + b.t.mailbox + ` ADD COLUMN transferred_from text, ADD COLUMN transferred_at timestamptz`,
+			`CREATE INDEX store_mailbox_waiting ON ` + b.t.mailbox + ` (recipient, queued_at) WHERE state <> 'delivered'`,
+		} {
+			if _, err := tx.Exec(ctx, q); err != nil {
+				return err
+			}
+		}
+		return nil
+	}},
 }
 
 // migrate applies the steps the schema lacks, under a transaction-scoped
@@ -163,3 +174,7 @@ func (b *Backend) migrate(ctx context.Context) error {
 		return nil
 	})
 }
+
+// SchemaVersion is the newest migration this program knows: a schema it
+// has migrated records that many steps in store_migrations.
+func SchemaVersion() int { return migrations[len(migrations)-1].version }

@@ -391,25 +391,80 @@ func (t *txn) RecordDelivery(ctx context.Context, id string, digest []byte, at t
 
 func (t *txn) Ack(ctx context.Context, recipient, id string, digest []byte, now time.Time) (store.AckResult, error) {
 	var prev string
-	var known, sent bool
-	err := t.tx.QueryRow(ctx, `SELECT m.state,
-		EXISTS (SELECT 1 FROM `+t.b.t.deliveries+` d WHERE d.mailbox_id = m.id),
-		EXISTS (SELECT 1 FROM `+t.b.t.deliveries+` d WHERE d.mailbox_id = m.id AND d.digest = $1)
-		FROM `+t.b.t.mailbox+` m WHERE m.recipient = $2 AND m.id = $3 FOR UPDATE OF m`, digest, recipient, id).Scan(&prev, &known, &sent)
+	var r store.AckResult
+	// The recipient's own message, or one transferred from it: then only
+	// the deliveries sent to it, before the transfer, count.
+	err := t.tx.QueryRow(ctx, `SELECT m.state, m.record_id, m.record_version, m.recipient, COALESCE(m.transferred_from, ''),
+		EXISTS (SELECT 1 FROM `+t.b.t.deliveries+` d WHERE d.mailbox_id = m.id AND (m.recipient = $2 OR d.sent_at < m.transferred_at)),
+		EXISTS (SELECT 1 FROM `+t.b.t.deliveries+` d WHERE d.mailbox_id = m.id AND d.digest = $1 AND (m.recipient = $2 OR d.sent_at < m.transferred_at))
+		FROM `+t.b.t.mailbox+` m WHERE m.id = $3 AND (m.recipient = $2 OR m.transferred_from = $2) FOR UPDATE OF m`, digest, recipient, id).
+		Scan(&prev, &r.RecordID, &r.RecordVersion, &r.Recipient, &r.TransferredFrom, &r.Known, &r.Sent)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.AckResult{}, nil
 	}
 	if err != nil {
 		return store.AckResult{}, fmt.Errorf("store/postgres: ack: %w", err)
 	}
-	r := store.AckResult{Found: true, Known: known, Sent: sent, Prev: store.State(prev)}
+	r.Found, r.Prev = true, store.State(prev)
 	if !r.Sent || r.Prev == store.StateDelivered {
 		return r, nil
 	}
-	if _, err := t.exec(ctx, "ack", `UPDATE `+t.b.t.mailbox+` SET state = 'delivered', delivered_at = $1 WHERE recipient = $2 AND id = $3`, now, recipient, id); err != nil {
+	if _, err := t.exec(ctx, "ack", `UPDATE `+t.b.t.mailbox+` SET state = 'delivered', delivered_at = $1 WHERE id = $2`, now, id); err != nil {
 		return store.AckResult{}, err
 	}
 	return r, nil
+}
+
+func (t *txn) Transfer(ctx context.Context, from, to string, now time.Time, limit int) ([]store.MailboxRow, error) {
+	// FOR UPDATE waits for a transaction that holds a row (another
+	// replica's transfer, an ack) and then re-checks the row: one moved
+	// meanwhile is no longer from's and drops out.
+	rows, err := t.tx.Query(ctx, `SELECT `+parkedCols+` FROM `+t.b.t.mailbox+` WHERE recipient = $1 AND state <> 'delivered'
+		ORDER BY seq LIMIT $2 FOR UPDATE`, from, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store/postgres: transfer: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.MailboxRow, error) { return scanParked(r) })
+	if err != nil {
+		return nil, fmt.Errorf("store/postgres: transfer: %w", err)
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	seqs := make([]int64, len(out))
+	for i := range out {
+		seqs[i] = out[i].Seq
+		out[i].TransferredFrom, out[i].TransferredAt = from, now
+		if out[i].State != store.StateParked {
+			out[i].ParkedAt = time.Time{}
+		}
+	}
+	if _, err := t.exec(ctx, "transfer", `UPDATE `+t.b.t.mailbox+` SET recipient = $1, transferred_from = $2, transferred_at = $3,
+		state = CASE WHEN state = 'parked' THEN 'parked' ELSE 'queued' END,
+		deliveries = CASE WHEN state = 'parked' THEN deliveries ELSE 0 END,
+		lease_until = CASE WHEN state = 'parked' THEN lease_until ELSE $3 END
+		WHERE seq = ANY($4)`, to, from, now, seqs); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (t *txn) Waiting(ctx context.Context, limit int) ([]store.WaitingRow, error) {
+	rows, err := t.tx.Query(ctx, `SELECT recipient, count(*), min(queued_at) FROM `+t.b.t.mailbox+`
+		WHERE state <> 'delivered' GROUP BY recipient ORDER BY recipient LIMIT $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store/postgres: waiting: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.WaitingRow, error) {
+		var w store.WaitingRow
+		err := r.Scan(&w.Recipient, &w.Count, &w.OldestQueuedAt)
+		w.OldestQueuedAt = w.OldestQueuedAt.UTC()
+		return w, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store/postgres: waiting: %w", err)
+	}
+	return out, nil
 }
 
 // purgeMailboxCols are the columns a mailbox purge reads, its record's

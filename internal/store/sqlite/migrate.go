@@ -103,6 +103,11 @@ var migrations = []migration{
 		`CREATE INDEX store_records_message ON store_records (sender, message_id) WHERE purged_us IS NULL`,
 		`CREATE INDEX store_messages_received ON store_messages (received_us) WHERE purged_us IS NULL`,
 	)},
+	{6, "mailbox transfers to successors", execAll(
+		`ALTER TABLE store_mailbox ADD COLUMN transferred_from TEXT`,
+		`ALTER TABLE store_mailbox ADD COLUMN transferred_us INTEGER`,
+		`CREATE INDEX store_mailbox_waiting ON store_mailbox (recipient, queued_us) WHERE state <> 'delivered'`,
+	)},
 }
 
 func execAll(stmts ...string) func(ctx context.Context, tx *sql.Tx) error {
@@ -165,3 +170,7 @@ func applyOne(ctx context.Context, w *sql.DB, m migration) error {
 	}
 	return nil
 }
+
+// SchemaVersion is the newest migration this program knows: a database it
+// has migrated records that many steps in store_migrations.
+func SchemaVersion() int { return migrations[len(migrations)-1].version }

@@ -421,24 +421,88 @@ func (t *txn) RecordDelivery(ctx context.Context, id string, digest []byte, at t
 func (t *txn) Ack(ctx context.Context, recipient, id string, digest []byte, now time.Time) (store.AckResult, error) {
 	var prev string
 	var known, sent int
-	err := t.tx.QueryRowContext(ctx, `SELECT m.state,
-		EXISTS (SELECT 1 FROM store_deliveries d WHERE d.mailbox_id = m.id),
-		EXISTS (SELECT 1 FROM store_deliveries d WHERE d.mailbox_id = m.id AND d.digest = ?)
-		FROM store_mailbox m WHERE m.recipient = ? AND m.id = ?`, digest, recipient, id).Scan(&prev, &known, &sent)
+	var r store.AckResult
+	// The recipient's own message, or one transferred from it: then only
+	// the deliveries sent to it, before the transfer, count.
+	err := t.tx.QueryRowContext(ctx, `SELECT m.state, m.record_id, m.record_version, m.recipient, COALESCE(m.transferred_from, ''),
+		EXISTS (SELECT 1 FROM store_deliveries d WHERE d.mailbox_id = m.id AND (m.recipient = ? OR d.sent_us < m.transferred_us)),
+		EXISTS (SELECT 1 FROM store_deliveries d WHERE d.mailbox_id = m.id AND d.digest = ? AND (m.recipient = ? OR d.sent_us < m.transferred_us))
+		FROM store_mailbox m WHERE m.id = ? AND (m.recipient = ? OR m.transferred_from = ?)`,
+		recipient, digest, recipient, id, recipient, recipient).
+		Scan(&prev, &r.RecordID, &r.RecordVersion, &r.Recipient, &r.TransferredFrom, &known, &sent)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.AckResult{}, nil
 	}
 	if err != nil {
 		return store.AckResult{}, fmt.Errorf("store/sqlite: ack: %w", err)
 	}
-	r := store.AckResult{Found: true, Known: known != 0, Sent: sent != 0, Prev: store.State(prev)}
+	r.Found, r.Known, r.Sent, r.Prev = true, known != 0, sent != 0, store.State(prev)
 	if !r.Sent || r.Prev == store.StateDelivered {
 		return r, nil
 	}
-	if _, err := t.exec(ctx, "ack", `UPDATE store_mailbox SET state = 'delivered', delivered_us = ? WHERE recipient = ? AND id = ?`, us(now), recipient, id); err != nil {
+	if _, err := t.exec(ctx, "ack", `UPDATE store_mailbox SET state = 'delivered', delivered_us = ? WHERE id = ?`, us(now), id); err != nil {
 		return store.AckResult{}, err
 	}
 	return r, nil
+}
+
+func (t *txn) Transfer(ctx context.Context, from, to string, now time.Time, limit int) ([]store.MailboxRow, error) {
+	// One writer: the rows read are the rows updated.
+	rows, err := t.tx.QueryContext(ctx, `SELECT `+parkedCols+` FROM store_mailbox WHERE recipient = ? AND state <> 'delivered'
+		ORDER BY seq LIMIT ?`, from, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store/sqlite: transfer: %w", err)
+	}
+	var out []store.MailboxRow
+	for rows.Next() {
+		m, err := scanParked(rows)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store/sqlite: transfer: %w", err)
+		}
+		m.TransferredFrom, m.TransferredAt = from, now
+		if m.State != store.StateParked {
+			m.ParkedAt = time.Time{}
+		}
+		out = append(out, m)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store/sqlite: transfer: %w", err)
+	}
+	for _, m := range out {
+		if _, err := t.exec(ctx, "transfer", `UPDATE store_mailbox SET recipient = ?, transferred_from = ?, transferred_us = ?,
+			state = CASE WHEN state = 'parked' THEN 'parked' ELSE 'queued' END,
+			deliveries = CASE WHEN state = 'parked' THEN deliveries ELSE 0 END,
+			lease_until_us = CASE WHEN state = 'parked' THEN lease_until_us ELSE 0 END
+			WHERE seq = ?`, to, from, us(now), m.Seq); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (t *txn) Waiting(ctx context.Context, limit int) ([]store.WaitingRow, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT recipient, COUNT(*), MIN(queued_us) FROM store_mailbox
+		WHERE state <> 'delivered' GROUP BY recipient ORDER BY recipient LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store/sqlite: waiting: %w", err)
+	}
+	defer rows.Close()
+	var out []store.WaitingRow
+	for rows.Next() {
+		var w store.WaitingRow
+		var oldest int64
+		if err := rows.Scan(&w.Recipient, &w.Count, &oldest); err != nil {
+			return nil, fmt.Errorf("store/sqlite: waiting: %w", err)
+		}
+		w.OldestQueuedAt = fromUS(oldest)
+		out = append(out, w)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store/sqlite: waiting: %w", err)
+	}
+	return out, nil
 }
 
 // purgeMailboxCols are the columns a mailbox purge reads, its record's

@@ -263,6 +263,9 @@ func Run(t *testing.T, newDB NewDB) {
 		{"PurgeKeepsWhatDeliveriesNeed", CheckPurgeKeepsWhatDeliveriesNeed},
 		{"ConcurrentPurges", CheckConcurrentPurges},
 		{"PurgeBadRetention", CheckPurgeBadRetention},
+		{"Transfer", CheckTransfer},
+		{"ConcurrentTransfer", CheckConcurrentTransfer},
+		{"Waiting", CheckWaiting},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.f(t, newDB) })
 	}
