@@ -53,13 +53,21 @@ const (
 	// recipient's queue (gateway admin requeue); Reason says how often it
 	// had been delivered without acknowledgement.
 	EventRequeued EventType = "requeued"
+	// EventConfigInForce: a version of the rules (the authority directory,
+	// the consent policy, Region Østdanmark's settings) was put in force,
+	// at start or by a reload: Consent.PolicyVersion is the policy's
+	// version, PayloadDigest the SHA-256 of the directory file, Reason the
+	// directory's version and the configuration gaps. A reload that was
+	// refused has Outcome refused and Reason names the file and problem.
+	EventConfigInForce EventType = "config_in_force"
 )
 
 // EventTypes lists every EventType that Append accepts.
 func EventTypes() []EventType {
 	return []EventType{EventReceived, EventRejected, EventRouted, EventWithheld, EventQueued,
 		EventDelivered, EventRedelivered, EventExpired, EventWithdrawn, EventCorrected,
-		EventPurged, EventAccessDenied, EventAuditQuery, EventAuditExport, EventKeyRotated, EventRequeued}
+		EventPurged, EventAccessDenied, EventAuditQuery, EventAuditExport, EventKeyRotated, EventRequeued,
+		EventConfigInForce}
 }
 
 // Outcome is how a step ended.
