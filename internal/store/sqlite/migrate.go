@@ -90,6 +90,19 @@ var migrations = []migration{
 			PRIMARY KEY (mailbox_id, digest)
 		) WITHOUT ROWID`,
 	)},
+	{5, "configuration gaps", execAll(
+		`CREATE TABLE store_gaps (
+			record_id TEXT NOT NULL,
+			version   INTEGER NOT NULL,
+			role      TEXT NOT NULL,
+			noted_us  INTEGER NOT NULL,
+			closed_us INTEGER,
+			closed_as TEXT CHECK (closed_as IN ('rerouted', 'superseded', 'withdrawn')),
+			PRIMARY KEY (record_id, version, role),
+			FOREIGN KEY (record_id, version) REFERENCES store_records (record_id, version)
+		) WITHOUT ROWID`,
+		`CREATE INDEX store_gaps_open ON store_gaps (record_id, version, role) WHERE closed_us IS NULL`,
+	)},
 }
 
 func execAll(stmts ...string) func(ctx context.Context, tx *sql.Tx) error {

@@ -235,6 +235,7 @@ func Run(t *testing.T, newDB NewDB) {
 		{"ParkedAndRequeue", CheckParkedAndRequeue},
 		{"ConcurrentPullers", CheckConcurrentPullers},
 		{"DeliveryDigests", CheckDeliveryDigests},
+		{"Gaps", CheckGaps},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.f(t, newDB) })
 	}
