@@ -28,7 +28,8 @@ import (
 // replicas). recipient is the authenticated caller: the HTTP layer passes
 // the TLS identity, so a caller reaches only its own mailbox.
 func (p *Pipeline) Pull(ctx context.Context, recipient string, max int, wait time.Duration) ([]Delivery, error) {
-	a, ok := p.cfg.Directory.Lookup(recipient)
+	v := p.current()
+	a, ok := v.Directory.Lookup(recipient)
 	switch {
 	case !ok || !a.Mailbox:
 		return nil, fault.New(fault.ErrForbidden, TypeMailboxForbidden, "Mailbox forbidden", "the caller has no mailbox")
@@ -37,7 +38,7 @@ func (p *Pipeline) Pull(ctx context.Context, recipient string, max int, wait tim
 	case wait < 0 || wait > p.lim.MaxWait:
 		return nil, fault.New(fault.ErrInvalid, TypeBadRequest, "Bad request", fmt.Sprintf("wait must be 0 to %s", p.lim.MaxWait))
 	}
-	enc, err := p.cfg.Certs.EncryptionCertificate(recipient)
+	enc, err := v.Certs.EncryptionCertificate(recipient)
 	if err != nil {
 		return nil, fault.Wrap(fault.ErrForbidden, TypeMailboxForbidden, "Mailbox forbidden", "the recipient has no valid encryption certificate", err)
 	}
@@ -45,7 +46,7 @@ func (p *Pipeline) Pull(ctx context.Context, recipient string, max int, wait tim
 	if err != nil {
 		return nil, unavailable("the recipient's encryption certificate is unusable", err)
 	}
-	ad, adOK := p.cfg.Adapters.ByFormat(a.Format)
+	ad, adOK := v.Adapters.ByFormat(a.Format)
 	ct, ctOK := contentType(a.Format)
 	if !adOK || !ctOK {
 		return nil, unavailable("the recipient's format has no adapter", nil)
@@ -147,13 +148,14 @@ type sealedDelivery struct {
 // this gateway did not send for mailboxID, is refused (bad-receipt); an id
 // the recipient has not got is ErrNotFound, like another's.
 func (p *Pipeline) Ack(ctx context.Context, recipient, mailboxID string, receipt []byte) error {
-	if _, ok := p.cfg.Directory.Lookup(recipient); !ok {
+	v := p.current()
+	if _, ok := v.Directory.Lookup(recipient); !ok {
 		return fault.New(fault.ErrForbidden, TypeMailboxForbidden, "Mailbox forbidden", "the caller has no mailbox")
 	}
 	if !envelope.ValidMessageID(mailboxID) {
 		return fault.New(fault.ErrNotFound, TypeUnknownMessage, "Unknown message", "no such mailbox message")
 	}
-	r, err := p.opener.VerifyReceipt(ctx, receipt, recipient)
+	r, err := v.opener.VerifyReceipt(ctx, receipt, recipient)
 	if err != nil {
 		if errors.Is(err, envelope.ErrUnavailable) {
 			return unavailable("the trust store could not be read", err)
