@@ -77,6 +77,7 @@ var catalogue = []ProblemType{
 	{"request-timeout", "The request did not arrive in time", http.StatusRequestTimeout},
 	{"not-ready", "The gateway is not ready", http.StatusServiceUnavailable},
 	{"internal-error", "Internal error", http.StatusInternalServerError},
+	{"reload-refused", "The new configuration is refused; the version in force stays", http.StatusUnprocessableEntity},
 	// The pipeline's (internal/pipeline/faults.go).
 	{"bad-envelope", "The envelope cannot be opened or verified", http.StatusBadRequest},
 	{"malformed-document", "The document cannot be read", http.StatusBadRequest},
