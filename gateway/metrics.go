@@ -20,6 +20,7 @@ type metrics struct {
 	recordsReceived *prometheus.CounterVec
 	recordsRejected *prometheus.CounterVec
 	panics          prometheus.Counter
+	reloads         *prometheus.CounterVec
 }
 
 // mailboxReporter counts the waiting mailbox messages (Pipeline.Mailboxes).
@@ -27,7 +28,7 @@ type mailboxReporter interface {
 	Mailboxes(ctx context.Context) ([]pipeline.MailboxDepth, error)
 }
 
-func newMetrics(reg prometheus.Registerer, gaps GapReporter, boxes mailboxReporter, clk clock.Clock, log *slog.Logger) (*metrics, error) {
+func newMetrics(reg prometheus.Registerer, gaps GapReporter, rules RulesReporter, boxes mailboxReporter, clk clock.Clock, log *slog.Logger) (*metrics, error) {
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "gateway_http_requests_total",
@@ -50,8 +51,15 @@ func newMetrics(reg prometheus.Registerer, gaps GapReporter, boxes mailboxReport
 			Name: "gateway_http_panics_total",
 			Help: "Handler panics turned into a 500: each is a bug to alert on.",
 		}),
+		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gateway_config_reloads_total",
+			Help: "Reloads asked for on the operator listener, by outcome: ok (put in force) or refused (the version in force stays).",
+		}, []string{"outcome"}),
 	}
-	cs := []prometheus.Collector{m.requests, m.latency, m.recordsReceived, m.recordsRejected, m.panics}
+	cs := []prometheus.Collector{m.requests, m.latency, m.recordsReceived, m.recordsRejected, m.panics, m.reloads}
+	if rules != nil {
+		cs = append(cs, &configCollector{rules: rules})
+	}
 	if gaps != nil {
 		cs = append(cs, &gapCollector{gaps: gaps, clock: clk})
 	}

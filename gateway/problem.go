@@ -80,6 +80,7 @@ var catalogue = []ProblemType{
 	{"not-ready", "The gateway is not ready", http.StatusServiceUnavailable},
 	{"busy", "The gateway is busy", http.StatusServiceUnavailable},
 	{"internal-error", "Internal error", http.StatusInternalServerError},
+	{"reload-refused", "The new configuration is refused; the version in force stays", http.StatusUnprocessableEntity},
 	// The pipeline's (internal/pipeline/faults.go).
 	{"bad-envelope", "The envelope cannot be opened or verified", http.StatusBadRequest},
 	{"malformed-document", "The document cannot be read", http.StatusBadRequest},

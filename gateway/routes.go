@@ -51,6 +51,7 @@ var publicRoutes = []route{
 // operatorRoutes is the operator listener's route table (OperatorHandler).
 var operatorRoutes = []route{
 	{method: http.MethodGet, path: "/metrics", name: "metrics"},
+	{method: http.MethodPost, path: "/reload", name: "reload"},
 }
 
 func (s *Server) routes() http.Handler {

@@ -74,6 +74,11 @@ type Config struct {
 	Keys KeySet
 	// Gaps are reported by /readyz and as the gateway_config_gaps gauge.
 	Gaps GapReporter
+	// Reload, if set, reloads the rules on POST /reload of the operator
+	// listener (without it the route answers 404).
+	Reload Reloader
+	// Rules, if set, is reported as gateway_config_info.
+	Rules RulesReporter
 	// Registry receives the metrics; a private registry, never the
 	// default one. /metrics on the operator handler serves it.
 	Registry *prometheus.Registry
@@ -117,7 +122,7 @@ func New(cfg Config) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	m, err := newMetrics(cfg.Registry, cfg.Gaps, cfg.Pipeline, cfg.Clock, log)
+	m, err := newMetrics(cfg.Registry, cfg.Gaps, cfg.Rules, cfg.Pipeline, cfg.Clock, log)
 	if err != nil {
 		return nil, fmt.Errorf("gateway: metrics: %w", err)
 	}
@@ -139,13 +144,14 @@ func New(cfg Config) (*Server, error) {
 // Handler is the public listener's handler.
 func (s *Server) Handler() http.Handler { return s.public }
 
-// OperatorHandler is the operator listener's handler: GET /metrics.
-// Serve it on loopback or an operators' network only.
+// OperatorHandler is the operator listener's handler: GET /metrics and
+// POST /reload. Serve it on loopback or an operators' network only.
 func (s *Server) OperatorHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelError), MaxRequestsInFlight: 4, Timeout: 10 * time.Second,
 	}))
+	mux.HandleFunc("POST /reload", s.reload)
 	return mux
 }
 

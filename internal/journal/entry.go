@@ -57,13 +57,21 @@ const (
 	// ceased (the 2027 region merger) was moved to its successor's mailbox;
 	// Counterpart is the successor, Reason names the ceased authority.
 	EventTransferred EventType = "transferred"
+	// EventConfigInForce: a version of the rules (the authority directory,
+	// the consent policy, Region Østdanmark's settings) was put in force,
+	// at start or by a reload: Consent.PolicyVersion is the policy's
+	// version, PayloadDigest the SHA-256 of the directory file, Reason the
+	// directory's version and the configuration gaps. A reload that was
+	// refused has Outcome refused and Reason names the file and problem.
+	EventConfigInForce EventType = "config_in_force"
 )
 
 // EventTypes lists every EventType that Append accepts.
 func EventTypes() []EventType {
 	return []EventType{EventReceived, EventRejected, EventRouted, EventWithheld, EventQueued,
 		EventDelivered, EventRedelivered, EventExpired, EventWithdrawn, EventCorrected,
-		EventPurged, EventAccessDenied, EventAuditQuery, EventAuditExport, EventKeyRotated, EventRequeued, EventTransferred}
+		EventPurged, EventAccessDenied, EventAuditQuery, EventAuditExport, EventKeyRotated, EventRequeued, EventTransferred,
+		EventConfigInForce}
 }
 
 // Outcome is how a step ended.

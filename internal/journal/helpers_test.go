@@ -159,7 +159,7 @@ func sampleEntry(i int) journal.Entry {
 		Outcome:     journal.OutcomeOK,
 	}
 	if i%5 != 4 {
-		e.Subject = journal.Subject{KeyID: "k00000001", Ref: subjectRef(i % 17)}
+		e.Subject = journal.Subject{KeyID: "k00000001", Ref: subjectRef(i % 19)}
 		e.RecordID = fmt.Sprintf("rec-%d", i%23)
 		e.RecordVersion = 1 + i%2
 		e.MessageID = fmt.Sprintf("msg-%d", i)

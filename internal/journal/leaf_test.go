@@ -109,7 +109,7 @@ func TestLeafRoundTrip(t *testing.T) {
 }
 
 // TestEveryEventRoundTrips: each event of the vocabulary, the operator's
-// requeued among them, encodes and parses back to itself.
+// requeued and config_in_force among them, encodes and parses back to itself.
 func TestEveryEventRoundTrips(t *testing.T) {
 	for _, ev := range EventTypes() {
 		e := Entry{Event: ev, Actor: "gateway:operator", Counterpart: "municipality:0851", RecordID: "rec-1", RecordVersion: 1,
@@ -123,8 +123,10 @@ func TestEveryEventRoundTrips(t *testing.T) {
 			t.Fatalf("%s: ParseLeaf = %+v, %v", ev, got, err)
 		}
 	}
-	if !slices.Contains(EventTypes(), EventRequeued) {
-		t.Fatal("requeued is not in the vocabulary")
+	for _, ev := range []EventType{EventRequeued, EventConfigInForce} {
+		if !slices.Contains(EventTypes(), ev) {
+			t.Fatalf("%s is not in the vocabulary", ev)
+		}
 	}
 }
 

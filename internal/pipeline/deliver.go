@@ -31,7 +31,8 @@ import (
 // mailbox passed to the successor, whose pull first moves what waits for
 // the authorities it succeeds (see TransferCeased).
 func (p *Pipeline) Pull(ctx context.Context, recipient string, max int, wait time.Duration) ([]Delivery, error) {
-	a, ok := p.cfg.Directory.Lookup(recipient)
+	v := p.current()
+	a, ok := v.Directory.Lookup(recipient)
 	switch {
 	case !ok || !a.Mailbox:
 		return nil, fault.New(fault.ErrForbidden, TypeMailboxForbidden, "Mailbox forbidden", "the caller has no mailbox")
@@ -45,7 +46,7 @@ func (p *Pipeline) Pull(ctx context.Context, recipient string, max int, wait tim
 		return nil, err // what waited for it is its successor's now
 	}
 	p.transferToSuccessor(ctx, recipient, now)
-	enc, err := p.cfg.Certs.EncryptionCertificate(recipient)
+	enc, err := v.Certs.EncryptionCertificate(recipient)
 	if err != nil {
 		return nil, fault.Wrap(fault.ErrForbidden, TypeMailboxForbidden, "Mailbox forbidden", "the recipient has no valid encryption certificate", err)
 	}
@@ -53,7 +54,7 @@ func (p *Pipeline) Pull(ctx context.Context, recipient string, max int, wait tim
 	if err != nil {
 		return nil, unavailable("the recipient's encryption certificate is unusable", err)
 	}
-	ad, adOK := p.cfg.Adapters.ByFormat(a.Format)
+	ad, adOK := v.Adapters.ByFormat(a.Format)
 	ct, ctOK := contentType(a.Format)
 	if !adOK || !ctOK {
 		return nil, unavailable("the recipient's format has no adapter", nil)
@@ -158,13 +159,14 @@ type sealedDelivery struct {
 // this gateway did not send for mailboxID, is refused (bad-receipt); an id
 // the recipient has not got is ErrNotFound, like another's.
 func (p *Pipeline) Ack(ctx context.Context, recipient, mailboxID string, receipt []byte) error {
-	if _, ok := p.cfg.Directory.Lookup(recipient); !ok {
+	v := p.current()
+	if _, ok := v.Directory.Lookup(recipient); !ok {
 		return fault.New(fault.ErrForbidden, TypeMailboxForbidden, "Mailbox forbidden", "the caller has no mailbox")
 	}
 	if !envelope.ValidMessageID(mailboxID) {
 		return fault.New(fault.ErrNotFound, TypeUnknownMessage, "Unknown message", "no such mailbox message")
 	}
-	r, err := p.opener.VerifyReceipt(ctx, receipt, recipient)
+	r, err := v.opener.VerifyReceipt(ctx, receipt, recipient)
 	if err != nil {
 		if errors.Is(err, envelope.ErrUnavailable) {
 			return unavailable("the trust store could not be read", err)

@@ -97,6 +97,12 @@ type env struct {
 	p       *pipeline.Pipeline
 	gwEnc   envelope.EncryptionKey
 	gwVer   envelope.VerificationKey
+	// What the pipeline was built from, to build more (reload, replicas).
+	keys     *keys.FileProvider
+	subjects *journal.SubjectKeys
+	trustCfg certs.Config
+	ref      *refdata.Data
+	policy   *consent.Policy
 }
 
 // backend opens a fresh database of the named kind.
@@ -193,6 +199,7 @@ func newEnvWith(t *testing.T, open backendFunc, edit func(*certs.Config)) *env {
 	if edit != nil {
 		edit(&cfg)
 	}
+	e.trustCfg, e.ref = cfg, ref
 	if e.certs, err = certs.NewStore(cfg, e.dir); err != nil {
 		t.Fatal(err)
 	}
@@ -246,6 +253,7 @@ func newEnvWith(t *testing.T, open backendFunc, edit func(*certs.Config)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.keys, e.subjects, e.policy = gwKeys, subjects, policy
 	e.p, err = pipeline.New(pipeline.Config{Clock: e.clock, Certs: e.certs, Directory: e.dir, Ref: ref, Keys: gwKeys,
 		Adapters: e.reg, Validator: v, Router: router, Policy: policy, Store: e.store, Journal: e.journal, Subjects: subjects})
 	if err != nil {

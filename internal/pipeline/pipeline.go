@@ -4,9 +4,12 @@ import (
 	"context"
 	"crypto"
 	"crypto/sha256"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/psykosocial/exchange/adapters"
@@ -22,7 +25,6 @@ import (
 	"github.com/psykosocial/exchange/internal/routing"
 	"github.com/psykosocial/exchange/internal/store"
 	"github.com/psykosocial/exchange/internal/xmlsafe"
-	"github.com/psykosocial/exchange/internal/xmlsig"
 )
 
 // KeyProvider gives the gateway's own keys (*keys.FileProvider and the
@@ -35,8 +37,10 @@ type KeyProvider interface {
 	Decrypters(ctx context.Context) ([]crypto.PrivateKey, error)
 }
 
-// Config configures a Pipeline. Every field but Logger and Limits is
-// required; New names the first one missing.
+// Config configures a Pipeline. Every field but Logger, Limits and
+// DirectoryDigest is required; New names the first one missing. Certs,
+// Directory, Ref, Adapters, Validator, Router, Policy and DirectoryDigest
+// are the first version of the rules in force (Rules); Reload replaces them.
 type Config struct {
 	// Clock is the time of every judgement: message times, leases, waits.
 	Clock clock.Clock
@@ -58,6 +62,9 @@ type Config struct {
 	Router *routing.Router
 	// Policy decides consent and minimises views.
 	Policy *consent.Policy
+	// DirectoryDigest is the SHA-256 of the directory file, journaled with
+	// the version in force; zero means the digest of Directory's encoding.
+	DirectoryDigest [sha256.Size]byte
 	// Store commits intakes and keeps the mailboxes.
 	Store *store.Store
 	// Journal is the audit journal on the store's database: rejections of
@@ -74,22 +81,29 @@ type Config struct {
 }
 
 // Pipeline is the gateway's intake and delivery work. It is safe for
-// concurrent use.
+// concurrent use. The rules it decides by (Rules: directory, reference
+// data, trust store, validator, adapters, router, consent policy) are one
+// immutable version behind an atomic pointer: every operation takes the
+// version in force when it starts and uses it to its end, and Reload puts
+// a new one in force without a restart.
 type Pipeline struct {
-	cfg      Config
-	lim      Limits
-	log      *slog.Logger
-	opener   *envelope.Opener // the gateway's own keys; replay memory is the store
-	self     *envelope.Opener // verifies the gateway's own receipts
-	sealer   *envelope.Sealer // signs deliveries and receipts as the gateway
-	verifier map[string]*xmlsig.Verifier
-	senders  trustKeys
-	signer   crypto.Signer
+	cfg    Config
+	lim    Limits
+	log    *slog.Logger
+	dks    []envelope.DecryptionKey // the gateway's own keys; replay memory is the store
+	self   *envelope.Opener         // verifies the gateway's own receipts
+	sealer *envelope.Sealer         // signs deliveries and receipts as the gateway
+	signer crypto.Signer
+
+	cur      atomic.Pointer[version]
+	reloadMu sync.Mutex // one reload (or start) at a time
+	seq      int        // versions put in force in this process; under reloadMu
 
 	notify *notifier
 }
 
-// New validates cfg, reads the gateway's keys and returns a Pipeline.
+// New validates cfg, reads the gateway's keys and returns a Pipeline with
+// the rules of cfg in force (Start journals them).
 func New(cfg Config) (*Pipeline, error) {
 	for _, m := range []struct {
 		name    string
@@ -136,12 +150,6 @@ func New(cfg Config) (*Pipeline, error) {
 		}
 		dks = append(dks, k)
 	}
-	senders := trustKeys{st: cfg.Certs}
-	opener, err := envelope.NewOpener(envelope.OpenerConfig{DecryptionKeys: dks, Senders: senders,
-		ReplayByCaller: true, Clock: cfg.Clock})
-	if err != nil {
-		return nil, fmt.Errorf("pipeline: opener: %w", err)
-	}
 	sealer, err := envelope.NewSealer(envelope.SealerConfig{Issuer: directory.GatewayID, Key: sk,
 		Lifetime: lim.DeliveryLifetime, Clock: cfg.Clock})
 	if err != nil {
@@ -151,31 +159,15 @@ func New(cfg Config) (*Pipeline, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pipeline: opener of own receipts: %w", err)
 	}
-	p := &Pipeline{cfg: cfg, lim: lim, log: log, opener: opener, self: self, sealer: sealer, senders: senders, signer: signer,
-		verifier: map[string]*xmlsig.Verifier{}, notify: newNotifier()}
-	for _, f := range []string{directory.FormatMunicipality, directory.FormatPolice} {
-		a, ok := cfg.Adapters.ByFormat(f)
-		if !ok {
-			continue
-		}
-		la, ok := a.(limited)
-		if !ok {
-			return nil, fmt.Errorf("pipeline: the %s adapter does not export its Limits()", f)
-		}
-		v, err := xmlsig.NewVerifier(xmlsig.VerifierConfig{Clock: cfg.Clock, Limits: la.Limits()})
-		if err != nil {
-			return nil, fmt.Errorf("pipeline: verifier for %s: %w", f, err)
-		}
-		p.verifier[f] = v
+	p := &Pipeline{cfg: cfg, lim: lim, log: log, dks: dks, self: self, sealer: sealer, signer: signer, notify: newNotifier()}
+	v, err := p.build(Rules{Directory: cfg.Directory, DirectoryDigest: cfg.DirectoryDigest, Ref: cfg.Ref, Certs: cfg.Certs,
+		Validator: cfg.Validator, Adapters: cfg.Adapters, Router: cfg.Router, Policy: cfg.Policy})
+	if err != nil {
+		return nil, err
 	}
-	for _, a := range cfg.Directory.Authorities {
-		if a.Kind == directory.KindGateway || !a.Mailbox && a.Format == "" {
-			continue
-		}
-		if _, ok := cfg.Adapters.ByFormat(a.Format); !ok {
-			return nil, fmt.Errorf("pipeline: no adapter for format %q of %s", a.Format, a.ID)
-		}
-	}
+	p.seq = 1
+	v.info.Seq = p.seq
+	p.cur.Store(v)
 	return p, nil
 }
 
@@ -205,7 +197,15 @@ const readyProbeID = "readiness-probe"
 
 // Gaps returns the configuration gaps at the time at (refdata.Data.Gaps):
 // the service reports them in words and as a metric, without leaving service.
-func (p *Pipeline) Gaps(at time.Time) []refdata.Gap { return p.cfg.Ref.Gaps(at) }
+func (p *Pipeline) Gaps(at time.Time) []refdata.Gap { return p.current().Ref.Gaps(at) }
+
+// Authenticate decides which authority a client certificate acts for, by
+// the trust store in force (certs.Store.Authenticate): the HTTP layer
+// authenticates its TLS clients through it, so a reloaded directory's
+// certificate bindings take effect at once.
+func (p *Pipeline) Authenticate(cert *x509.Certificate, extra []*x509.Certificate, use string) (certs.Authenticated, error) {
+	return p.current().Certs.Authenticate(cert, extra, use)
+}
 
 // limited is an XML adapter that exports its parse limits for the verifier.
 type limited interface {

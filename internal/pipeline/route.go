@@ -30,7 +30,6 @@ const xmlViewLifetime = 30 * 24 * time.Hour
 // a correction with the earlier decisions, and returns the store record
 // with its mailbox messages and journal entries.
 func (w *work) record(rec *record.Record, body []byte, standing routing.Standing) (store.Record, error) {
-	p := w.p
 	sr := store.Record{ID: rec.RecordID, Version: rec.Version, Body: body}
 	subject := w.subject(rec)
 	base := journal.Entry{Actor: directory.GatewayID, RecordID: rec.RecordID, RecordVersion: rec.Version,
@@ -51,7 +50,7 @@ func (w *work) record(rec *record.Record, body []byte, standing routing.Standing
 	}
 	sr.Journal = append(sr.Journal, recv)
 
-	route, err := p.cfg.Router.Route(rec, w.in.sender, w.now)
+	route, err := w.v.Router.Route(rec, w.in.sender, w.now)
 	if err != nil {
 		return sr, fault.Wrap(fault.ErrInvalid, TypeInvalidRecord, "Invalid record", "the record cannot be routed", err)
 	}
@@ -60,7 +59,7 @@ func (w *work) record(rec *record.Record, body []byte, standing routing.Standing
 		e.Event, e.Counterpart, e.RecipientRole, e.Reason = journal.EventRouted, c.Authority, c.Role, string(c.Reason.Code)
 		sr.Journal = append(sr.Journal, e)
 	}
-	outs, err := p.cfg.Policy.EvaluateRoute(rec, route, w.now, links{w: w})
+	outs, err := w.v.Policy.EvaluateRoute(rec, route, w.now, links{w: w})
 	if err != nil {
 		return sr, fault.Wrap(fault.ErrInvalid, TypeInvalidRecord, "Invalid record", "consent cannot be evaluated for the record", err)
 	}
@@ -70,6 +69,10 @@ func (w *work) record(rec *record.Record, body []byte, standing routing.Standing
 	for _, o := range outs {
 		d := o.Decision
 		next = append(next, d)
+		if d.Check == consent.CheckRecipientNotConfigured && !slices.Contains(sr.Gaps, string(d.Role)) {
+			// Kept open with the record: routed again once configured.
+			sr.Gaps = append(sr.Gaps, string(d.Role))
+		}
 		if d.Effect != consent.Allow {
 			e := base
 			e.Event, e.Counterpart, e.RecipientRole, e.Purpose = journal.EventWithheld, d.Recipient, d.Role, d.Purpose
@@ -102,7 +105,7 @@ func (w *work) record(rec *record.Record, body []byte, standing routing.Standing
 			sends = append(sends, send{to: to})
 		}
 	} else {
-		notices, err := consent.Reconcile(earlier, rec, next, consent.Transfer{At: w.now, Successions: p.cfg.Router})
+		notices, err := consent.Reconcile(earlier, rec, next, consent.Transfer{At: w.now, Successions: w.v.Router})
 		if err != nil {
 			return sr, fault.Wrap(fault.ErrConflict, TypeRecordConflict, "Record conflict", "the version is not newer than the one decided on", err)
 		}
@@ -177,19 +180,18 @@ func (w *work) record(rec *record.Record, body []byte, standing routing.Standing
 // withdrawal judges a withdrawal message: every authority that holds the
 // record gets a withdrawal notice.
 func (w *work) withdrawal(it *store.Intake) ([]ItemResult, error) {
-	p := w.p
 	wd := w.in.msg.Withdrawal
 	if wd == nil {
 		return nil, malformed(record.Problems{{Rule: "message.withdrawal", Message: "the withdrawal message has no notice"}}, nil)
 	}
-	if ps := p.cfg.Validator.ValidateWithdrawal(wd); len(ps) > 0 {
+	if ps := w.v.Validator.ValidateWithdrawal(wd); len(ps) > 0 {
 		return nil, malformed(adapters.ClipProblems(ps), nil)
 	}
 	earlier, err := w.earlier(wd.RecordID)
 	if err != nil {
 		return nil, err
 	}
-	notices, err := consent.ReconcileWithdrawal(earlier, wd, consent.Transfer{At: w.now, Successions: p.cfg.Router})
+	notices, err := consent.ReconcileWithdrawal(earlier, wd, consent.Transfer{At: w.now, Successions: w.v.Router})
 	if err != nil {
 		return nil, unavailable("the withdrawal could not be reconciled", err)
 	}
@@ -284,11 +286,11 @@ func (w *work) mark(to string) {
 // encode writes m in the recipient's format; XML formats get a header
 // from the gateway naming the mailbox message id.
 func (w *work) encode(to, mailboxID string, m *adapters.Message) ([]byte, error) {
-	a, ok := w.p.cfg.Directory.Lookup(to)
+	a, ok := w.v.Directory.Lookup(to)
 	if !ok {
 		return nil, unavailable("a recipient is not in the directory", nil)
 	}
-	ad, ok := w.p.cfg.Adapters.ByFormat(a.Format)
+	ad, ok := w.v.Adapters.ByFormat(a.Format)
 	if !ok {
 		return nil, unavailable("a recipient's format has no adapter", nil)
 	}

@@ -310,7 +310,7 @@ func (p *Pipeline) actsFor(sender, owner string) bool {
 	if sender == owner {
 		return true
 	}
-	succ, _, ceased := p.cfg.Router.Successor(owner, p.cfg.Clock.Now())
+	succ, _, ceased := p.current().Router.Successor(owner, p.cfg.Clock.Now())
 	return ceased && succ != "" && succ == sender
 }
 
@@ -326,7 +326,7 @@ func (p *Pipeline) withholding(e *journal.Entry) *Withholding {
 		w.Explanation = consent.CheckNoRule.Explanation()
 	}
 	if e.Consent.Rule != "" {
-		if r, ok := p.cfg.Policy.Rule(e.Consent.Rule); ok && (r.Description != consent.Text{}) {
+		if r, ok := p.current().Policy.Rule(e.Consent.Rule); ok && (r.Description != consent.Text{}) {
 			d := r.Description
 			w.RuleDescription = &d
 		}

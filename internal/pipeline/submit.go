@@ -50,19 +50,20 @@ type inbound struct {
 // fault of kind ErrConflict.
 func (p *Pipeline) Submit(ctx context.Context, sub Submission) (SubmitResult, error) {
 	now := p.cfg.Clock.Now()
+	v := p.current() // one version of the rules from here to the commit
 	sender := sub.Sender.AuthorityID
-	auth, ok := p.cfg.Directory.Lookup(sender)
+	auth, ok := v.Directory.Lookup(sender)
 	if !ok || auth.Kind == directory.KindGateway {
 		return SubmitResult{}, fault.New(fault.ErrForbidden, TypeUnknownAuthority, "Unknown authority", "the sender is not an authority of the directory")
 	}
 	// An authority that has ceased sends, during its grace period, what it
 	// registered before (judged per record); after it, nothing.
-	if _, err := p.cfg.Router.Standing(sender, now, time.Time{}, p.lim.CeasedGrace); err != nil {
+	if _, err := v.Router.Standing(sender, now, time.Time{}, p.lim.CeasedGrace); err != nil {
 		e := fault.Wrap(fault.ErrForbidden, TypeCeasedAuthority, "Ceased authority", strings.TrimPrefix(err.Error(), "routing: "), err)
 		p.journalRefusal(ctx, sender, nil, e)
 		return SubmitResult{}, e
 	}
-	adapter, ok := p.cfg.Adapters.ByFormat(auth.Format)
+	adapter, ok := v.Adapters.ByFormat(auth.Format)
 	ct, ctOK := contentType(auth.Format)
 	if !ok || !ctOK {
 		return SubmitResult{}, fault.New(fault.ErrForbidden, TypeUnknownAuthority, "Unknown authority", "the sender has no message format")
@@ -70,16 +71,16 @@ func (p *Pipeline) Submit(ctx context.Context, sub Submission) (SubmitResult, er
 	var in *inbound
 	var err error
 	if isXML(auth.Format) {
-		in, err = p.openXML(ctx, sub, auth.Format, adapter, ct, now)
+		in, err = p.openXML(ctx, v, sub, auth.Format, adapter, ct, now)
 	} else {
-		in, err = p.openJSON(ctx, sub, adapter, ct)
+		in, err = p.openJSON(ctx, v, sub, adapter, ct)
 	}
 	if err != nil {
 		p.journalRefusal(ctx, sender, in, err)
 		return SubmitResult{}, err
 	}
 	for attempt := 0; ; attempt++ {
-		res, retry, err := p.intake(ctx, sub, in, now)
+		res, retry, err := p.intake(ctx, v, sub, in, now)
 		if err != nil {
 			if fe, ok := fault.As(err); ok && !errors.Is(err, fault.ErrUnavailable) && fe.Type != "" {
 				p.journalRefusal(ctx, sender, in, err)
@@ -96,9 +97,9 @@ func (p *Pipeline) Submit(ctx context.Context, sub Submission) (SubmitResult, er
 }
 
 // openJSON opens a JSON authority's JWE and JWS and decodes the payload.
-func (p *Pipeline) openJSON(ctx context.Context, sub Submission, a adapters.Adapter, ct string) (*inbound, error) {
+func (p *Pipeline) openJSON(ctx context.Context, v *version, sub Submission, a adapters.Adapter, ct string) (*inbound, error) {
 	sender := sub.Sender.AuthorityID
-	opened, err := p.opener.Open(ctx, sub.Body, envelope.Expect{Sender: sender, Recipient: directory.GatewayID,
+	opened, err := v.opener.Open(ctx, sub.Body, envelope.Expect{Sender: sender, Recipient: directory.GatewayID,
 		Kinds: []envelope.Kind{envelope.KindRegistration, envelope.KindWithdrawal}, ContentType: ct})
 	if err != nil {
 		return nil, openFault(err)
@@ -119,18 +120,18 @@ func (p *Pipeline) openJSON(ctx context.Context, sub Submission, a adapters.Adap
 // openXML opens an XML authority's JWE, verifies the enveloped signature
 // with the sender's pinned certificates, decodes only the verified element
 // and checks its signed header against the envelope and the clock.
-func (p *Pipeline) openXML(ctx context.Context, sub Submission, format string, a adapters.Adapter, ct string, now time.Time) (*inbound, error) {
+func (p *Pipeline) openXML(ctx context.Context, v *version, sub Submission, format string, a adapters.Adapter, ct string, now time.Time) (*inbound, error) {
 	sender := sub.Sender.AuthorityID
-	opened, err := p.opener.OpenXML(ctx, sub.Body, envelope.Expect{Sender: sender, Recipient: directory.GatewayID, ContentType: ct})
+	opened, err := v.opener.OpenXML(ctx, sub.Body, envelope.Expect{Sender: sender, Recipient: directory.GatewayID, ContentType: ct})
 	if err != nil {
 		return nil, openFault(err)
 	}
 	in := &inbound{sender: sender, id: opened.Header.ID, expires: opened.Header.Expires, evidence: opened.Payload, digest: opened.Digest}
-	pinned, err := p.cfg.Certs.VerificationCertificates(sender)
+	pinned, err := v.Certs.VerificationCertificates(sender)
 	if err != nil || len(pinned) == 0 {
 		return in, fault.Wrap(fault.ErrForbidden, TypeSignerMismatch, "Signer mismatch", "the sender has no pinned signing certificate", err)
 	}
-	verified, err := p.verifier[format].Verify(opened.Payload, pinned)
+	verified, err := v.verifier[format].Verify(opened.Payload, pinned)
 	if err != nil {
 		switch {
 		case errors.Is(err, xmlsig.ErrTooLarge):
@@ -140,7 +141,7 @@ func (p *Pipeline) openXML(ctx context.Context, sub Submission, format string, a
 		}
 		return in, fault.Wrap(fault.ErrForbidden, TypeSignerMismatch, "Signer mismatch", "the XML signature does not verify with the sender's pinned certificates", err)
 	}
-	who, err := p.cfg.Certs.Authenticate(verified.Certificate, nil, directory.UseSigning)
+	who, err := v.Certs.Authenticate(verified.Certificate, nil, directory.UseSigning)
 	if err != nil || who.AuthorityID != sender {
 		return in, fault.Wrap(fault.ErrForbidden, TypeSignerMismatch, "Signer mismatch", "the signer is not the authenticated sender", err)
 	}
@@ -191,9 +192,9 @@ func kindOf(k envelope.Kind) adapters.MessageKind {
 // intake judges the items, signs the receipt and commits. retry reports
 // that a record was stored concurrently between the check and the commit:
 // the caller judges again once.
-func (p *Pipeline) intake(ctx context.Context, sub Submission, in *inbound, now time.Time) (SubmitResult, bool, error) {
-	_, _, ceased := p.cfg.Router.Successor(in.sender, now)
-	w := &work{p: p, ctx: ctx, in: in, now: now, ceased: ceased || !sub.Sender.CeasedAt.IsZero(),
+func (p *Pipeline) intake(ctx context.Context, v *version, sub Submission, in *inbound, now time.Time) (SubmitResult, bool, error) {
+	_, _, ceased := v.Router.Successor(in.sender, now)
+	w := &work{p: p, v: v, ctx: ctx, in: in, now: now, ceased: ceased || !sub.Sender.CeasedAt.IsZero(),
 		held: map[string]map[string]bool{}}
 	it := &store.Intake{Message: store.Message{Sender: in.sender, ID: in.id, Digest: in.digest, Evidence: in.evidence, ExpiresAt: in.expires}}
 	var items []ItemResult
@@ -305,6 +306,7 @@ func (p *Pipeline) journalRefusal(ctx context.Context, sender string, in *inboun
 // work is the judgement of one message's items.
 type work struct {
 	p          *Pipeline
+	v          *version // the rules in force when the work began
 	ctx        context.Context
 	in         *inbound
 	now        time.Time
@@ -328,7 +330,7 @@ func (w *work) registrations(it *store.Intake) ([]ItemResult, error) {
 			continue
 		}
 		res.RecordID, res.Version = rec.RecordID, rec.Version
-		if ps := p.cfg.Validator.Validate(rec); len(ps) > 0 {
+		if ps := w.v.Validator.Validate(rec); len(ps) > 0 {
 			res.Problems = adapters.ClipProblems(ps)
 			items[i] = res
 			it.Journal = append(it.Journal, w.rejected(i, rec.RecordID, rec.Version, ps))
@@ -340,7 +342,7 @@ func (w *work) registrations(it *store.Intake) ([]ItemResult, error) {
 			if rec.Registered != nil && rec.Registered.At != nil {
 				act = *rec.Registered.At
 			}
-			s, err := p.cfg.Router.Standing(w.in.sender, w.now, act, p.lim.CeasedGrace)
+			s, err := w.v.Router.Standing(w.in.sender, w.now, act, p.lim.CeasedGrace)
 			if err != nil {
 				ps := record.Problems{{Pointer: "/registered/at", Rule: "authority.ceased", Message: err.Error()}}
 				res.Problems = adapters.ClipProblems(ps)

@@ -56,7 +56,7 @@ type Transferred struct {
 // end of validity: the ones that cease, or have ceased.
 func (p *Pipeline) ceasing() []directory.Authority {
 	var out []directory.Authority
-	for _, a := range p.cfg.Directory.Authorities {
+	for _, a := range p.current().Directory.Authorities {
 		if a.Mailbox && !a.Valid.To.IsZero() {
 			out = append(out, a)
 		}
@@ -85,12 +85,13 @@ func (p *Pipeline) TransferCeased(ctx context.Context) []Transferred {
 
 // transfer moves the waiting mailbox messages of a, which has ceased.
 func (p *Pipeline) transfer(ctx context.Context, a directory.Authority, now time.Time) Transferred {
-	succ, name, _ := p.cfg.Router.Successor(a.ID, now)
+	v := p.current() // the successor may have been configured by a reload
+	succ, name, _ := v.Router.Successor(a.ID, now)
 	t := Transferred{From: a.ID, CeasedAt: a.Valid.To, To: succ, SuccessorName: name}
 	if succ == "" {
 		return t // nothing can be addressed yet: the messages wait
 	}
-	s, ok := p.cfg.Directory.Lookup(succ)
+	s, ok := v.Directory.Lookup(succ)
 	switch {
 	case !ok || !s.Mailbox:
 		t.Err = fmt.Errorf("pipeline: the successor %s of %s has no mailbox in the directory", succ, a.ID)
@@ -133,7 +134,7 @@ func (p *Pipeline) transferToSuccessor(ctx context.Context, recipient string, no
 		if now.Before(a.Valid.To) || !now.Before(a.Valid.To.Add(p.ceasedGrace())) {
 			continue
 		}
-		if succ, _, _ := p.cfg.Router.Successor(a.ID, now); succ == recipient {
+		if succ, _, _ := p.current().Router.Successor(a.ID, now); succ == recipient {
 			p.transfer(ctx, a, now)
 		}
 	}
@@ -158,11 +159,12 @@ func (p *Pipeline) Ceased(authority string) error {
 // ceasedFault refuses an authority that has ceased by now, naming its
 // successor; nil when it is in force.
 func (p *Pipeline) ceasedFault(authority string, now time.Time) error {
-	succ, name, ceased := p.cfg.Router.Successor(authority, now)
+	v := p.current()
+	succ, name, ceased := v.Router.Successor(authority, now)
 	if !ceased {
 		return nil
 	}
-	a, _ := p.cfg.Directory.Lookup(authority)
+	a, _ := v.Directory.Lookup(authority)
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s ceased", authority)
 	if !a.Valid.To.IsZero() {

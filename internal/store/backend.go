@@ -134,6 +134,21 @@ type Tx interface {
 	// still has its body, and notes now as their PurgedAt; the row stays
 	// (ids, digest, times). It returns the rows (sealed values nil).
 	PurgeMessages(ctx context.Context, before, now time.Time, limit int) ([]MessageRow, error)
+	// InsertGaps notes open gaps of a record version (rows already there
+	// stay as they are).
+	InsertGaps(ctx context.Context, rows []GapRow) error
+	// CloseGaps closes, as closedAs at now, the open gaps of recordID whose
+	// version is below beforeVersion (every version when beforeVersion is
+	// 0), and returns how many it closed.
+	CloseGaps(ctx context.Context, recordID string, beforeVersion int, now time.Time, closedAs string) (int64, error)
+	// CloseGap closes one gap if it is open and reports whether it did;
+	// on PostgreSQL a concurrent close of the same gap waits for the other
+	// transaction and then finds it closed.
+	CloseGap(ctx context.Context, g GapRow, now time.Time, closedAs string) (bool, error)
+	// OpenGaps returns up to limit open gaps ordered by record id, version
+	// and role, after the key of after.
+	OpenGaps(ctx context.Context, after GapRow, limit int) ([]GapRow, error)
+
 	// AppendJournal appends journal entries in this transaction (the
 	// journal storage's AppendTx).
 	AppendJournal(ctx context.Context, build func(journal.Head) (*journal.Batch, error)) error

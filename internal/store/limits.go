@@ -46,6 +46,11 @@ const (
 	// default of 10 deliveries before parking, an ack of any but the
 	// oldest of a long run of redeliveries is still recognised.
 	keptDeliveries = 8
+	// maxGapList bounds the open gaps one listing returns.
+	maxGapList = 1000
+	// maxGapsPerRecord bounds the unfilled recipient roles of one record
+	// version: there are five roles.
+	maxGapsPerRecord = 8
 	// maxLease bounds a lease.
 	maxLease = 24 * time.Hour
 	// dataKeyMaxSeals bounds the values sealed under one data key, far

@@ -313,6 +313,20 @@ func (s *Store) commitIntake(ctx context.Context, tx Tx, si *sealedIntake, now t
 				return nil, Outcome{}, err
 			}
 		}
+		// A later version is routed on its own: the earlier versions'
+		// gaps close; this version's gaps open.
+		if _, err := tx.CloseGaps(ctx, rr.ID, rr.Version, now, GapSuperseded); err != nil {
+			return nil, Outcome{}, err
+		}
+		if gaps := si.in.Records[j].Gaps; len(gaps) > 0 {
+			rows := make([]GapRow, 0, len(gaps))
+			for _, role := range gaps {
+				rows = append(rows, GapRow{RecordID: rr.ID, Version: rr.Version, Role: role, NotedAt: now})
+			}
+			if err := tx.InsertGaps(ctx, rows); err != nil {
+				return nil, Outcome{}, err
+			}
+		}
 		entries = append(entries, si.in.Records[j].Journal...)
 	}
 	for j, w := range si.in.Withdrawals {
@@ -332,6 +346,9 @@ func (s *Store) commitIntake(ctx context.Context, tx Tx, si *sealedIntake, now t
 			if err := tx.InsertMailbox(ctx, si.notices[j]); err != nil {
 				return nil, Outcome{}, err
 			}
+		}
+		if _, err := tx.CloseGaps(ctx, w.RecordID, 0, now, GapWithdrawn); err != nil {
+			return nil, Outcome{}, err
 		}
 		entries = append(entries, w.Journal...)
 	}
@@ -412,6 +429,9 @@ func (s *Store) check(in *Intake, now time.Time) error {
 			return &InputError{Field: f + ".body", Reason: fmt.Sprintf("give 1 to %d bytes", maxRecordBytes)}
 		case len(r.Deliveries) > maxDeliveriesPerRecord:
 			return &InputError{Field: f + ".deliveries", Reason: fmt.Sprintf("more than %d", maxDeliveriesPerRecord)}
+		}
+		if err := checkGaps(f+".gaps", r.Gaps); err != nil {
+			return err
 		}
 		seenRec[recordRowKey(r.ID, r.Version)] = true
 		for k, d := range r.Deliveries {

@@ -93,6 +93,11 @@ type Record struct {
 	Subject journal.Subject
 	// IncidentID is the record's incident id, "" when unknown.
 	IncidentID string
+	// Gaps are the recipient roles routing could not fill because the
+	// recipient is not configured (recipient_not_configured): each is
+	// kept as an open Gap until the record version is routed again
+	// (Reroute), or a later version or a withdrawal of the record closes it.
+	Gaps []string
 }
 
 // Priority orders a mailbox: acute messages are pulled first.

@@ -37,10 +37,12 @@ const (
 //
 //	gateway admin parked [-data DIR | -config FILE] [-max N] [-json]
 //	gateway admin requeue [-data DIR | -config FILE] MAILBOX_ID...
+//	gateway admin reload [-config FILE | -operator HOST:PORT] [-json]
 func runAdmin(ctx context.Context, e *env, args []string) int {
 	return subcommands(ctx, e, "admin", args, map[string]func(context.Context, *env, []string) int{
 		"parked":  runAdminParked,
 		"requeue": runAdminRequeue,
+		"reload":  runAdminReload,
 	})
 }
 

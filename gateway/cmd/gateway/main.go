@@ -9,6 +9,7 @@
 //	gateway certs init|issue|revoke ...
 //	gateway audit export|verify ...
 //	gateway admin parked|requeue [-data DIR | -config FILE] ...
+//	gateway admin reload [-config FILE | -operator HOST:PORT]
 //	gateway serve --dev [-data DIR] [-port N] [-operator-port N]
 //	gateway serve -config FILE
 //	gateway demo [-target URL] [-data DIR]
@@ -72,7 +73,7 @@ func commands() map[string]command {
 		"directory": {"generate or check the authority directory", runDirectory},
 		"certs":     {"development PKI: init, issue (rollover), revoke", runCerts},
 		"audit":     {"audit journal: export it, verify an export offline", runAudit},
-		"admin":     {"operator: list parked mailbox messages, requeue them (journaled)", runAdmin},
+		"admin":     {"operator: list parked mailbox messages, requeue them (journaled); reload a running gateway's rules", runAdmin},
 		"serve":     {"run the gateway service (--dev: zero configuration on loopback; -config FILE)", runServe},
 		"demo":      {"drive a realistic incident through a running serve --dev as real clients, then verify the journal", runDemo},
 	}

@@ -23,14 +23,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/psykosocial/exchange/certs"
 	"github.com/psykosocial/exchange/gateway"
-	"github.com/psykosocial/exchange/internal/consent"
-	"github.com/psykosocial/exchange/internal/directory"
 	"github.com/psykosocial/exchange/internal/envelope"
 	"github.com/psykosocial/exchange/internal/journal"
 	"github.com/psykosocial/exchange/internal/keys"
-	"github.com/psykosocial/exchange/internal/record"
 	"github.com/psykosocial/exchange/internal/refdata"
-	"github.com/psykosocial/exchange/internal/routing"
 	"github.com/psykosocial/exchange/internal/store"
 	"github.com/psykosocial/exchange/internal/store/storeconfig"
 )
@@ -89,7 +85,7 @@ func runServe(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "gateway serve: configuration:\n  %s\n", strings.ReplaceAll(err.Error(), "\n", "\n  "))
 		return exitFailure
 	}
-	if err := serve(ctx, e, c, *dev); err != nil {
+	if err := serve(ctx, e, c, *cfgFile, *dev); err != nil {
 		fmt.Fprintln(e.stderr, "gateway serve:", err)
 		return exitFailure
 	}
@@ -108,7 +104,7 @@ func newLogger(w io.Writer, s logSettings) *slog.Logger {
 }
 
 // serve wires the parts and serves until ctx ends.
-func serve(ctx context.Context, e *env, c serveConfig, dev bool) (err error) {
+func serve(ctx context.Context, e *env, c serveConfig, cfgFile string, dev bool) (err error) {
 	log := newLogger(e.stderr, c.Log)
 	ref, err := refdata.Load(c.refConfig())
 	if err != nil {
@@ -133,13 +129,10 @@ func serve(ctx context.Context, e *env, c serveConfig, dev bool) (err error) {
 	} else if trustCfg, err = c.trustConfig(e); err != nil {
 		return err
 	}
-	dir, err := directory.Load(c.Directory, ref)
+	loader := &rulesLoader{e: e, c: c, cfgFile: cfgFile, dev: dev, trustCfg: trustCfg}
+	rules, err := loader.load()
 	if err != nil {
-		return fmt.Errorf("directory %s: %w", c.Directory, err)
-	}
-	trust, err := certs.NewStore(trustCfg, dir)
-	if err != nil {
-		return fmt.Errorf("trust: %w", err)
+		return err
 	}
 
 	// Keys.
@@ -209,36 +202,23 @@ func serve(ctx context.Context, e *env, c serveConfig, dev bool) (err error) {
 		return fmt.Errorf("keys: the journal HMAC secret: %w", err)
 	}
 
-	// The domain parts.
-	v := record.NewValidator(ref, e.clock)
-	reg, err := newRegistry(v)
-	if err != nil {
-		return fmt.Errorf("adapters: %w", err)
-	}
-	router, err := routing.New(ref, dir)
-	if err != nil {
-		return fmt.Errorf("routing: %w", err)
-	}
-	policyJSON := consent.DefaultJSON()
-	if c.ConsentPolicy != "" {
-		if policyJSON, err = os.ReadFile(c.ConsentPolicy); err != nil {
-			return fmt.Errorf("consent_policy: %w", err)
-		}
-	}
-	policy, err := consent.Load(policyJSON)
-	if err != nil {
-		return fmt.Errorf("consent_policy: %w", err)
-	}
-	pipe, err := newPipeline(parts{clock: e.clock, certs: trust, dir: dir, ref: ref, keys: kp, adapters: reg,
-		validator: v, router: router, policy: policy, store: st, journal: jr, subjects: subjects, logger: log.With("part", "pipeline")})
+	// The pipeline, with the rules in force journaled and what waited for
+	// them routed again.
+	pipe, err := newPipeline(parts{clock: e.clock, rules: rules, keys: kp, store: st, journal: jr, subjects: subjects,
+		logger: log.With("part", "pipeline")})
 	if err != nil {
 		return err
 	}
+	if _, err := pipe.Start(ctx); err != nil {
+		return fmt.Errorf("pipeline: %w", err)
+	}
+	reload := reloader(loader, pipe)
+	reloadOnHangup(ctx, log.With("part", "reload"), reload)
 
 	// The HTTP layer.
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	srv, err := gateway.New(gateway.Config{Pipeline: pipe, Trust: trust, Keys: ring, Gaps: ref, Registry: registry,
+	srv, err := gateway.New(gateway.Config{Pipeline: pipe, Trust: pipe, Keys: ring, Gaps: pipe, Rules: pipe, Reload: reload, Registry: registry,
 		Clock: e.clock, Logger: log.With("part", "http")})
 	if err != nil {
 		return err
@@ -261,9 +241,7 @@ func serve(ctx context.Context, e *env, c serveConfig, dev bool) (err error) {
 	// that ceased passes to its successor's mailbox.
 	go func() {
 		defer close(succeeded)
-		if sp, ok := pipe.(successor); ok {
-			runSuccession(mctx, e.clock, sp, log.With("part", "succession"))
-		}
+		runSuccession(mctx, e.clock, pipe, log.With("part", "succession"))
 	}()
 	defer func() {
 		stopMaintenance()

@@ -35,7 +35,8 @@ type serveConfig struct {
 	// Directory is the authority directory file. Default DATA_DIR/directory.json.
 	Directory string `json:"directory"`
 	// ConsentPolicy is the consent policy file; empty means the embedded
-	// default policy.
+	// default policy. Read again on each reload (SIGHUP, POST /reload), as
+	// are Directory, EastRegionCode and EastRegionCVR.
 	ConsentPolicy string `json:"consent_policy"`
 	// EastRegionCode and EastRegionCVR configure Region Østdanmark once
 	// published (refdata.Config); the test values 1099/99990007 are
@@ -347,6 +348,9 @@ func (c serveConfig) retention() store.Retention {
 }
 
 // validate checks the configuration once, at start; dev allows the
+// validate checks the configuration at start (a reload checks the
+// directory, the policy and the east region's settings again, in
+// rulesLoader); dev allows the
 // development-only values. Every error names the setting.
 func (c serveConfig) validate(dev bool) error {
 	errs := append([]error(nil), c.envErrs...)

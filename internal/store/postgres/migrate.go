@@ -132,6 +132,25 @@ var migrations = []migration{
 		}
 		return nil
 	}},
+	{7, "configuration gaps", func(ctx context.Context, tx pgx.Tx, b *Backend) error {
+		for _, q := range []string{
+			`CREATE TABLE ` + b.t.gaps + ` (
+				record_id text NOT NULL,
+				version   integer NOT NULL,
+				role      text NOT NULL,
+				noted_at  timestamptz NOT NULL,
+				closed_at timestamptz,
+				closed_as text CHECK (closed_as IN ('rerouted', 'superseded', 'withdrawn')),
+				PRIMARY KEY (record_id, version, role),
+				FOREIGN KEY (record_id, version) REFERENCES ` + b.t.records + ` (record_id, version))`,
+			`CREATE INDEX store_gaps_open ON ` + b.t.gaps + ` (record_id, version, role) WHERE closed_at IS NULL`,
+		} {
+			if _, err := tx.Exec(ctx, q); err != nil {
+				return err
+			}
+		}
+		return nil
+	}},
 }
 
 // migrate applies the steps the schema lacks, under a transaction-scoped

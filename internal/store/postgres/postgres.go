@@ -46,7 +46,7 @@ type Backend struct {
 
 // tables are the quoted, schema-qualified table names.
 type tables struct {
-	migrations, dataKeys, replay, messages, owners, records, mailbox, deliveries string
+	migrations, dataKeys, replay, messages, owners, records, mailbox, deliveries, gaps string
 }
 
 var _ store.Backend = (*Backend)(nil)
@@ -70,7 +70,7 @@ func Open(ctx context.Context, pool *pgxpool.Pool, opt Options) (*Backend, error
 	b := &Backend{pool: pool, schema: opt.Schema, t: tables{
 		migrations: q + "store_migrations", dataKeys: q + "store_data_keys", replay: q + "store_replay",
 		messages: q + "store_messages", owners: q + "store_record_owners", records: q + "store_records", mailbox: q + "store_mailbox",
-		deliveries: q + "store_deliveries",
+		deliveries: q + "store_deliveries", gaps: q + "store_gaps",
 	}}
 	if err := b.migrate(ctx); err != nil {
 		return nil, err
@@ -568,4 +568,55 @@ func (t *txn) AppendJournal(ctx context.Context, build func(journal.Head) (*jour
 	}
 	_, err := t.b.journal.AppendTx(ctx, t.tx, build)
 	return err
+}
+
+func (t *txn) InsertGaps(ctx context.Context, rows []store.GapRow) error {
+	for _, g := range rows {
+		if _, err := t.exec(ctx, "note the gap", `INSERT INTO `+t.b.t.gaps+` (record_id, version, role, noted_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+			g.RecordID, g.Version, g.Role, g.NotedAt); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *txn) CloseGaps(ctx context.Context, recordID string, beforeVersion int, now time.Time, closedAs string) (int64, error) {
+	tag, err := t.exec(ctx, "close the gaps", `UPDATE `+t.b.t.gaps+` SET closed_at = $1, closed_as = $2
+		WHERE record_id = $3 AND closed_at IS NULL AND ($4 = 0 OR version < $4)`, now, closedAs, recordID, beforeVersion)
+	if err != nil {
+		return 0, err
+	}
+	return tag.RowsAffected(), nil
+}
+
+func (t *txn) CloseGap(ctx context.Context, g store.GapRow, now time.Time, closedAs string) (bool, error) {
+	tag, err := t.exec(ctx, "close the gap", `UPDATE `+t.b.t.gaps+` SET closed_at = $1, closed_as = $2
+		WHERE record_id = $3 AND version = $4 AND role = $5 AND closed_at IS NULL`, now, closedAs, g.RecordID, g.Version, g.Role)
+	if err != nil {
+		return false, err
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+func (t *txn) OpenGaps(ctx context.Context, after store.GapRow, limit int) ([]store.GapRow, error) {
+	rows, err := t.tx.Query(ctx, `SELECT record_id, version, role, noted_at FROM `+t.b.t.gaps+`
+		WHERE closed_at IS NULL AND (record_id, version, role) > ($1, $2, $3) ORDER BY record_id, version, role LIMIT $4`,
+		after.RecordID, after.Version, after.Role, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store/postgres: open gaps: %w", err)
+	}
+	defer rows.Close()
+	var out []store.GapRow
+	for rows.Next() {
+		var g store.GapRow
+		if err := rows.Scan(&g.RecordID, &g.Version, &g.Role, &g.NotedAt); err != nil {
+			return nil, fmt.Errorf("store/postgres: open gaps: %w", err)
+		}
+		g.NotedAt = g.NotedAt.UTC()
+		out = append(out, g)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store/postgres: open gaps: %w", err)
+	}
+	return out, nil
 }

@@ -108,6 +108,19 @@ var migrations = []migration{
 		`ALTER TABLE store_mailbox ADD COLUMN transferred_us INTEGER`,
 		`CREATE INDEX store_mailbox_waiting ON store_mailbox (recipient, queued_us) WHERE state <> 'delivered'`,
 	)},
+	{7, "configuration gaps", execAll(
+		`CREATE TABLE store_gaps (
+			record_id TEXT NOT NULL,
+			version   INTEGER NOT NULL,
+			role      TEXT NOT NULL,
+			noted_us  INTEGER NOT NULL,
+			closed_us INTEGER,
+			closed_as TEXT CHECK (closed_as IN ('rerouted', 'superseded', 'withdrawn')),
+			PRIMARY KEY (record_id, version, role),
+			FOREIGN KEY (record_id, version) REFERENCES store_records (record_id, version)
+		) WITHOUT ROWID`,
+		`CREATE INDEX store_gaps_open ON store_gaps (record_id, version, role) WHERE closed_us IS NULL`,
+	)},
 }
 
 func execAll(stmts ...string) func(ctx context.Context, tx *sql.Tx) error {

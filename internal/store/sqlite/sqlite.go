@@ -624,3 +624,64 @@ func (t *txn) AppendJournal(ctx context.Context, build func(journal.Head) (*jour
 	_, err := t.b.journal.AppendTx(ctx, t.tx, build)
 	return err
 }
+
+func (t *txn) InsertGaps(ctx context.Context, rows []store.GapRow) error {
+	for _, g := range rows {
+		if _, err := t.exec(ctx, "note the gap", `INSERT OR IGNORE INTO store_gaps (record_id, version, role, noted_us) VALUES (?, ?, ?, ?)`,
+			g.RecordID, g.Version, g.Role, us(g.NotedAt)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *txn) CloseGaps(ctx context.Context, recordID string, beforeVersion int, now time.Time, closedAs string) (int64, error) {
+	q := `UPDATE store_gaps SET closed_us = ?, closed_as = ? WHERE record_id = ? AND closed_us IS NULL`
+	args := []any{us(now), closedAs, recordID}
+	if beforeVersion > 0 {
+		q += ` AND version < ?`
+		args = append(args, beforeVersion)
+	}
+	res, err := t.exec(ctx, "close the gaps", q, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+func (t *txn) CloseGap(ctx context.Context, g store.GapRow, now time.Time, closedAs string) (bool, error) {
+	res, err := t.exec(ctx, "close the gap", `UPDATE store_gaps SET closed_us = ?, closed_as = ? WHERE record_id = ? AND version = ? AND role = ? AND closed_us IS NULL`,
+		us(now), closedAs, g.RecordID, g.Version, g.Role)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("store/sqlite: close the gap: %w", err)
+	}
+	return n == 1, nil
+}
+
+func (t *txn) OpenGaps(ctx context.Context, after store.GapRow, limit int) ([]store.GapRow, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT record_id, version, role, noted_us FROM store_gaps
+		WHERE closed_us IS NULL AND (record_id, version, role) > (?, ?, ?) ORDER BY record_id, version, role LIMIT ?`,
+		after.RecordID, after.Version, after.Role, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store/sqlite: open gaps: %w", err)
+	}
+	defer rows.Close()
+	var out []store.GapRow
+	for rows.Next() {
+		var g store.GapRow
+		var at int64
+		if err := rows.Scan(&g.RecordID, &g.Version, &g.Role, &at); err != nil {
+			return nil, fmt.Errorf("store/sqlite: open gaps: %w", err)
+		}
+		g.NotedAt = fromUS(at)
+		out = append(out, g)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store/sqlite: open gaps: %w", err)
+	}
+	return out, nil
+}

@@ -266,6 +266,7 @@ func Run(t *testing.T, newDB NewDB) {
 		{"Transfer", CheckTransfer},
 		{"ConcurrentTransfer", CheckConcurrentTransfer},
 		{"Waiting", CheckWaiting},
+		{"Gaps", CheckGaps},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.f(t, newDB) })
 	}
