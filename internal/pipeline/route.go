@@ -208,20 +208,22 @@ func (w *work) withdrawal(it *store.Intake) ([]ItemResult, error) {
 	recv.Event, recv.Actor, recv.Counterpart, recv.Reason = journal.EventReceived, w.in.sender, directory.GatewayID, "withdrawal: "+string(wd.Reason)
 	sw.Journal = append(sw.Journal, recv)
 	for _, n := range notices {
-		if n.Action == consent.ActionPending {
+		because := noticeReason(n)
+		switch n.Action {
+		case consent.ActionWithdraw:
+		case consent.ActionPending:
 			// The holder has ceased and its successor cannot be addressed
-			// yet: the notice waits, and the journal says why.
-			e := base
-			e.Event, e.Counterpart, e.Outcome, e.Reason = journal.EventWithheld, n.Recipient, journal.OutcomeRefused, "withdrawal pending: "+noticeReason(n)
-			sw.Journal = append(sw.Journal, e)
-			continue
-		}
-		if n.Action != consent.ActionWithdraw {
+			// yet. A withdrawal must reach whoever holds the data: the
+			// notice is queued in the ceased holder's mailbox, which no one
+			// pulls, and passes to the successor's with everything else
+			// waiting there once the successor is configured (TransferCeased).
+			because = "pending: waits in the mailbox of " + n.Recipient + " until its successor can be addressed; " + because
+		default:
 			continue
 		}
 		notice := *wd
 		notice.Version = n.Version
-		d, es, err := w.notice(n.Recipient, &notice, base, noticeReason(n))
+		d, es, err := w.notice(n.Recipient, &notice, base, because)
 		if err != nil {
 			return nil, err
 		}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/psykosocial/exchange/adapters"
 	"github.com/psykosocial/exchange/certs"
 	"github.com/psykosocial/exchange/internal/clock"
 	"github.com/psykosocial/exchange/internal/consent"
@@ -372,4 +373,69 @@ func TestDeliveredEntryNamesTheRecord(t *testing.T) {
 			t.Fatalf("delivered entry %+v", d)
 		}
 	})
+}
+
+// TestPendingWithdrawalWaitsForTheSuccessor: a record delivered to Region
+// Hovedstaden and Region Sjælland on New Year's Eve is withdrawn a week
+// after the merger while Region Østdanmark's code is not configured. The
+// withdrawal notices cannot be addressed to anyone who exists, but they
+// must reach whoever holds the data: they are queued in the ceased
+// regions' mailboxes (journaled withdrawn with the reason), and once a
+// pipeline with the successor configured runs the succession step they
+// pass to Region Østdanmark, which pulls them with what else waited.
+func TestPendingWithdrawalWaitsForTheSuccessor(t *testing.T) {
+	e := newEnvWith(t, sqliteBackend, func(c *certs.Config) { c.RequireCRL = false })
+	const sender = "region:1082"
+	east := "region:" + refdata.TestEastRegionCode
+	e.clock.Set(time.Date(2026, 12, 31, 23, 40, 0, 0, clock.Danish()))
+	rid := e.mergerRecord(sender)
+	unconfigured := e.pipelineWith(t, refdata.Config{})
+	e.clock.Set(time.Date(2027, 1, 7, 12, 0, 0, 0, clock.Danish()))
+	at := e.clock.Now().Add(-time.Minute).UTC()
+	wd, err := e.region.Encode(&adapters.Message{Kind: adapters.KindWithdrawal, Withdrawal: &record.Withdrawal{
+		Schema: record.WithdrawalSchemaV1, RecordID: rid, Version: 1, Reason: record.ReasonRegisteredInError, WithdrawnAt: &at}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := unconfigured.Submit(e.ctx, pipeline.Submission{Sender: certs.Authenticated{AuthorityID: sender, Use: directory.UseTLS},
+		Body: e.sealJSON(sender, envelope.KindWithdrawal, wd, newUUID(t))}); err != nil {
+		t.Fatal(err)
+	}
+	pending := map[string]bool{}
+	for _, en := range e.entries(rid, journal.EventWithdrawn) {
+		if strings.Contains(en.Reason, "pending: waits in the mailbox of "+en.Counterpart) {
+			pending[en.Counterpart] = true
+		}
+	}
+	if !pending["region:1084"] || !pending["region:1085"] {
+		t.Fatalf("pending withdrawal notices: %v, want region:1084 and region:1085", pending)
+	}
+	for _, tr := range unconfigured.TransferCeased(e.ctx) {
+		if tr.Moved != 0 {
+			t.Fatalf("moved without a successor: %+v", tr)
+		}
+	}
+	// The successor is configured (e.p's reference data have its code).
+	moved := 0
+	for _, tr := range e.p.TransferCeased(e.ctx) {
+		if tr.Err != nil || (tr.Moved > 0 && tr.To != east) {
+			t.Fatalf("transfer: %+v", tr)
+		}
+		moved += tr.Moved
+	}
+	var withdrawals int
+	for _, r := range e.pull(east, 0) {
+		if r.d.RecordID != rid {
+			t.Fatalf("%s gets record %s", east, r.d.RecordID)
+		}
+		if r.d.Kind == "withdrawal" {
+			withdrawals++
+		}
+		if err := e.p.Ack(e.ctx, east, r.d.MailboxID, e.receipt(east, r)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if withdrawals != 2 || moved != 4 {
+		t.Fatalf("%s got %d withdrawal notices of %d messages moved, want 2 of 4 (two registrations, two notices)", east, withdrawals, moved)
+	}
 }
