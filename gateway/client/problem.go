@@ -28,7 +28,7 @@ type Problem struct {
 	Problems []FieldProblem `json:"problems,omitempty"`
 	// Omitted counts problems left out of Problems.
 	Omitted int `json:"problems_omitted,omitempty"`
-	// RetryAfter is the wait a 503 asks for (zero otherwise).
+	// RetryAfter is the wait a 503 or 429 asks for (zero otherwise).
 	RetryAfter time.Duration `json:"-"`
 }
 
@@ -36,9 +36,12 @@ type Problem struct {
 // answer was not problem+json.
 func (p *Problem) Name() string { return strings.TrimPrefix(p.Type, ProblemBase) }
 
-// Temporary reports whether the request may be retried as is later
-// (503, with RetryAfter).
-func (p *Problem) Temporary() bool { return p.Status == http.StatusServiceUnavailable }
+// Temporary reports whether the request may be retried as is later, after
+// RetryAfter: 503 (a dependency is down, or the gateway is busy) or 429
+// (the authority has its share of submissions in progress).
+func (p *Problem) Temporary() bool {
+	return p.Status == http.StatusServiceUnavailable || p.Status == http.StatusTooManyRequests
+}
 
 // Error implements error.
 func (p *Problem) Error() string {

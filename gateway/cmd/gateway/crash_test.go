@@ -246,7 +246,8 @@ func TestCrashKill9(t *testing.T) {
 	}}
 
 	// The clients: each submits, retrying the identical bytes on a
-	// transport failure or 503 until it is answered, then the next.
+	// transport failure, a 503 or a 429 (the admission limits: several
+	// clients of one authority) until it is answered, then the next.
 	var (
 		mu       sync.Mutex
 		accepted = map[string]string{} // record id -> message id
@@ -270,7 +271,7 @@ func TestCrashKill9(t *testing.T) {
 				}
 				for tries := 0; ctx.Err() == nil; tries++ {
 					code, body, err := post(reg.client, "POST", base+"/v1/messages", "application/jose", s.body)
-					if err != nil || code == http.StatusServiceUnavailable {
+					if err != nil || code == http.StatusServiceUnavailable || code == http.StatusTooManyRequests {
 						time.Sleep(time.Duration(20+mrand.IntN(30)) * time.Millisecond)
 						continue
 					}
