@@ -35,8 +35,8 @@ const (
 
 // runAdmin is "gateway admin": the operator's work on the mailboxes.
 //
-//	gateway admin parked [-data DIR | -config FILE] [-max N] [-json]
-//	gateway admin requeue [-data DIR | -config FILE] MAILBOX_ID...
+//	gateway admin parked [-data DIR [-store postgres [-postgres-schema NAME]] | -config FILE] [-max N] [-json]
+//	gateway admin requeue [-data DIR [-store postgres [-postgres-schema NAME]] | -config FILE] MAILBOX_ID...
 //	gateway admin reload [-config FILE | -operator HOST:PORT] [-json]
 func runAdmin(ctx context.Context, e *env, args []string) int {
 	return subcommands(ctx, e, "admin", args, map[string]func(context.Context, *env, []string) int{
@@ -49,27 +49,31 @@ func runAdmin(ctx context.Context, e *env, args []string) int {
 // adminFlags are the flags every admin subcommand takes: where the
 // gateway's state is, as serve has it.
 type adminFlags struct {
-	data, config *string
+	data, config, store, pgSchema *string
 }
 
 func newAdminFlags(fs *flag.FlagSet) adminFlags {
 	return adminFlags{
-		data:   fs.String("data", defaultDataDir, "the data directory of serve --dev"),
-		config: fs.String("config", "", "the configuration `FILE` of serve -config (with its environment overrides)"),
+		data:     fs.String("data", defaultDataDir, "the data directory of serve --dev"),
+		config:   fs.String("config", "", "the configuration `FILE` of serve -config (with its environment overrides)"),
+		store:    fs.String("store", storeconfig.DriverSQLite, "the store of serve --dev: sqlite or postgres (GATEWAY_POSTGRES_URL)"),
+		pgSchema: fs.String("postgres-schema", "", "the PostgreSQL schema of serve --dev -store postgres"),
 	}
 }
 
 // serveConfig is the configuration serve would run with.
 func (f adminFlags) serveConfig(e *env, fs *flag.FlagSet) (serveConfig, bool, error) {
-	dataSet := false
-	fs.Visit(func(fl *flag.Flag) { dataSet = dataSet || fl.Name == "data" })
-	if dataSet && *f.config != "" {
-		return serveConfig{}, false, errors.New("give -data DIR or -config FILE, not both")
+	devSet := false
+	fs.Visit(func(fl *flag.Flag) {
+		devSet = devSet || fl.Name == "data" || fl.Name == "store" || fl.Name == "postgres-schema"
+	})
+	if devSet && *f.config != "" {
+		return serveConfig{}, false, errors.New("give -data DIR [-store postgres -postgres-schema NAME] or -config FILE, not both")
 	}
 	dev := *f.config == ""
 	var c serveConfig
 	if dev {
-		c = serveConfig{DataDir: *f.data}
+		c = serveConfig{DataDir: *f.data, Store: storeSettings{Driver: *f.store, PostgresSchema: *f.pgSchema}}
 	} else {
 		var err error
 		if c, err = loadServeConfig(*f.config); err != nil {
@@ -190,7 +194,7 @@ func runAdminParked(ctx context.Context, e *env, args []string) int {
 	max := fs.Int("max", 100, fmt.Sprintf("list at most `N` messages (1 to %d), oldest first", maxParkedListed))
 	asJSON := fs.Bool("json", false, "print one JSON object per message")
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 || *max < 1 || *max > maxParkedListed {
-		fmt.Fprintln(e.stderr, "usage: gateway admin parked [-data DIR | -config FILE] [-max N] [-json]")
+		fmt.Fprintln(e.stderr, "usage: gateway admin parked [-data DIR [-store postgres [-postgres-schema NAME]] | -config FILE] [-max N] [-json]")
 		return exitUsage
 	}
 	c, _, err := af.serveConfig(e, fs)
@@ -254,7 +258,7 @@ func runAdminRequeue(ctx context.Context, e *env, args []string) int {
 	fs.SetOutput(e.stderr)
 	af := newAdminFlags(fs)
 	if err := fs.Parse(args); err != nil || fs.NArg() == 0 || fs.NArg() > maxRequeueIDs {
-		fmt.Fprintf(e.stderr, "usage: gateway admin requeue [-data DIR | -config FILE] MAILBOX_ID... (1 to %d ids)\n", maxRequeueIDs)
+		fmt.Fprintf(e.stderr, "usage: gateway admin requeue [-data DIR [-store postgres [-postgres-schema NAME]] | -config FILE] MAILBOX_ID... (1 to %d ids)\n", maxRequeueIDs)
 		return exitUsage
 	}
 	c, _, err := af.serveConfig(e, fs)

@@ -30,6 +30,14 @@ func TestAdminParkedAndRequeue(t *testing.T) {
 	if code, _, errs := runCmdAt(t, clk, "", "admin", "parked", "-data", data); code != exitFailure || !strings.Contains(errs, "no database") {
 		t.Fatalf("parked without a database: %d %s", code, errs)
 	}
+	for _, args := range [][]string{{"-config", "x.json", "-store", "postgres"}, {"-config", "x.json", "-data", data}} {
+		if code, _, errs := runCmdAt(t, clk, "", append([]string{"admin", "parked"}, args...)...); code == exitOK || !strings.Contains(errs, "not both") {
+			t.Errorf("parked %v: %d %s", args, code, errs)
+		}
+	}
+	if code, _, errs := runCmdAt(t, clk, "", "admin", "parked", "-data", data, "-store", "postgres"); code == exitOK || !strings.Contains(errs, "GATEWAY_POSTGRES_URL") {
+		t.Errorf("parked -store postgres without the URL: %d %s", code, errs)
+	}
 	if code, _, errs := runCmdAt(t, clk, "", "certs", "init", "-data", data); code != exitOK {
 		t.Fatalf("certs init: %s", errs)
 	}

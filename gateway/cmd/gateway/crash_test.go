@@ -13,10 +13,8 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"crypto/ed25519"
 	"crypto/rand"
 	"database/sql"
 	"encoding/json"
@@ -27,7 +25,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -54,71 +51,6 @@ var (
 
 // crashBound bounds the whole crash test.
 const crashBound = 4 * time.Minute
-
-// gatewayProc is one "gateway serve --dev" child process.
-type gatewayProc struct {
-	cmd  *exec.Cmd
-	out  *syncBuffer
-	done chan error
-}
-
-// startGateway starts the binary on data and port and waits for its banner.
-func startGateway(t *testing.T, bin, data string, port int) *gatewayProc {
-	t.Helper()
-	cmd := exec.Command(bin, "serve", "--dev", "-data", data, "-port", strconv.Itoa(port), "-operator-port", "0")
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "GATEWAY_") { // no configuration of the environment's
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	p := &gatewayProc{cmd: cmd, out: &syncBuffer{}, done: make(chan error, 1)}
-	cmd.Stdout, cmd.Stderr = p.out, p.out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.done <- cmd.Wait() }()
-	deadline := time.Now().Add(time.Minute)
-	for !strings.Contains(p.out.String(), "listening on https://") {
-		select {
-		case err := <-p.done:
-			t.Fatalf("serve ended at start: %v\n%s", err, p.out)
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			p.cmd.Process.Kill()
-			t.Fatalf("no banner:\n%s", p.out)
-		}
-	}
-	return p
-}
-
-// kill9 kills the process with SIGKILL and waits for it.
-func (p *gatewayProc) kill9(t *testing.T) {
-	t.Helper()
-	if err := p.cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	if err := <-p.done; err == nil {
-		t.Fatal("serve ended normally, not killed")
-	}
-}
-
-// stop ends the process gracefully (SIGINT): the journal signs its last checkpoint.
-func (p *gatewayProc) stop(t *testing.T) {
-	t.Helper()
-	if err := p.cmd.Process.Signal(os.Interrupt); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-p.done:
-		if err != nil {
-			t.Fatalf("serve did not stop cleanly: %v\n%s", err, p.out)
-		}
-	case <-time.After(shutdownTimeout + 10*time.Second):
-		p.cmd.Process.Kill()
-		t.Fatal("serve did not shut down")
-	}
-}
 
 // submission is one sealed message and its record.
 type submission struct {
@@ -191,14 +123,7 @@ func TestCrashKill9(t *testing.T) {
 	defer cancel()
 
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "gateway")
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatal("the go tool is not on PATH")
-	}
-	if out, err := exec.CommandContext(ctx, goTool, "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildGateway(t, ctx)
 	data := filepath.Join(dir, "data")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -328,17 +253,10 @@ func TestCrashKill9(t *testing.T) {
 
 	// The journal: every accepted record queued to its recipients, nothing
 	// else queued; it verifies.
-	jkey, err := certs.ReadKeyFile(filepath.Join(paths.Gateway(), "journal.key.pem"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	vkey, err := journal.VerifierKey(defaultJournalOrigin, jkey.(ed25519.PrivateKey).Public().(ed25519.PublicKey))
-	if err != nil {
-		t.Fatal(err)
-	}
+	vkey := devJournalVerifierKey(t, paths)
 	db := filepath.Join(data, "gateway.db")
 	queued := map[string]map[string]int{} // record id -> recipient -> queued entries
-	for _, e := range exportAndVerify(t, db, vkey) {
+	for _, e := range exportAndVerify(t, vkey, "-sqlite", db) {
 		if e.Event != string(journal.EventQueued) {
 			continue
 		}
@@ -416,7 +334,7 @@ func TestCrashKill9(t *testing.T) {
 		t.Errorf("store_mailbox holds %d messages (%d not delivered); %d were acknowledged", rows, undelivered, acks)
 	}
 	delivered := 0
-	for _, e := range exportAndVerify(t, db, vkey) {
+	for _, e := range exportAndVerify(t, vkey, "-sqlite", db) {
 		if e.Event == string(journal.EventDelivered) {
 			delivered++
 		}
@@ -425,49 +343,6 @@ func TestCrashKill9(t *testing.T) {
 		t.Errorf("%d delivered entries in the journal for %d acknowledgements", delivered, acks)
 	}
 	t.Logf("%d deliveries to %d recipients acknowledged; the journal verifies; %s", acks, len(recipients), time.Since(start).Round(time.Second))
-}
-
-// exportEntry is what the crash test reads of an exported entry.
-type exportEntry struct {
-	Event       string `json:"event"`
-	Counterpart string `json:"counterpart"`
-	RecordID    string `json:"record_id"`
-}
-
-// exportAndVerify exports the whole journal with gateway audit export,
-// verifies it with gateway audit verify, and returns its entries.
-func exportAndVerify(t *testing.T, db, vkey string) []exportEntry {
-	t.Helper()
-	export := filepath.Join(t.TempDir(), "export.jsonl")
-	if code, _, errs := runCmd(t, "", "audit", "export", "-sqlite", db, "-o", export); code != exitOK || strings.Contains(errs, "not exported") {
-		t.Fatalf("audit export: %d %s", code, errs)
-	}
-	if code, out, errs := runCmd(t, "", "audit", "verify", "-key", vkey, "-require-full", export); code != exitOK {
-		t.Fatalf("audit verify: %d\n%s%s", code, out, errs)
-	}
-	f, err := os.Open(export)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out []exportEntry
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var line struct {
-			Entry *exportEntry `json:"entry"`
-		}
-		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
-			t.Fatal(err)
-		}
-		if line.Entry != nil {
-			out = append(out, *line.Entry)
-		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
 }
 
 // drainMailbox pulls a's mailbox until it is empty, opens every delivery

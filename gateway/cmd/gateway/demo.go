@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -25,6 +26,7 @@ import (
 	"github.com/psykosocial/exchange/internal/journal"
 	"github.com/psykosocial/exchange/internal/record"
 	"github.com/psykosocial/exchange/internal/refdata"
+	"github.com/psykosocial/exchange/internal/store/storeconfig"
 )
 
 // demoCheckpointWait bounds the wait for a journal checkpoint that covers
@@ -40,11 +42,25 @@ func runDemo(ctx context.Context, e *env, args []string) int {
 	fs.SetOutput(e.stderr)
 	target := fs.String("target", "https://127.0.0.1:8443", "the gateway's `URL` (serve --dev listens on https://127.0.0.1:8443)")
 	data := fs.String("data", defaultDataDir, "the data `DIR` of serve --dev: its development PKI (client certificates and keys) and its SQLite journal")
+	storeDriver := fs.String("store", storeconfig.DriverSQLite, "the store of serve --dev, where the journal is read: sqlite (DIR/gateway.db) or postgres (GATEWAY_POSTGRES_URL)")
+	pgSchema := fs.String("postgres-schema", "", "the PostgreSQL schema of serve --dev -store postgres")
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
-		fmt.Fprintln(e.stderr, "usage: gateway demo [-target URL] [-data DIR]")
+		fmt.Fprintln(e.stderr, "usage: gateway demo [-target URL] [-data DIR] [-store sqlite|postgres] [-postgres-schema NAME]")
 		return exitUsage
 	}
-	if _, err := demo(ctx, e, *target, *data); err != nil {
+	st := storeSettings{Driver: *storeDriver, PostgresSchema: *pgSchema}
+	switch st.Driver {
+	case storeconfig.DriverSQLite:
+	case storeconfig.DriverPostgres:
+		if st.PostgresURL = e.getenvOrEmpty("GATEWAY_POSTGRES_URL"); st.PostgresURL == "" {
+			fmt.Fprintln(e.stderr, "gateway demo: -store postgres: give the database as GATEWAY_POSTGRES_URL")
+			return exitUsage
+		}
+	default:
+		fmt.Fprintf(e.stderr, "gateway demo: -store %q is not sqlite or postgres\n", st.Driver)
+		return exitUsage
+	}
+	if _, err := demo(ctx, e, *target, *data, st); err != nil {
 		fmt.Fprintln(e.stderr, "gateway demo:", err)
 		return exitFailure
 	}
@@ -81,10 +97,12 @@ type demoReport struct {
 
 // demoRun is one run's state.
 type demoRun struct {
-	e        *env
-	out      io.Writer
-	target   string
-	data     string
+	e      *env
+	out    io.Writer
+	target string
+	data   string
+	// store is where the journal is read (serve --dev's store).
+	store    storeSettings
 	jwks     []byte
 	dir      *directory.Directory
 	adapters *adapters.Registry
@@ -98,7 +116,10 @@ type demoRun struct {
 	others int
 }
 
-func demo(ctx context.Context, e *env, target, data string) (*demoReport, error) {
+// demo plays the scenario through the gateway at target with the
+// development PKI in data, and reads the journal from st (SQLite in data
+// when st.Driver is sqlite).
+func demo(ctx context.Context, e *env, target, data string, st storeSettings) (*demoReport, error) {
 	ref, err := refdata.Load(refdata.Config{})
 	if err != nil {
 		return nil, err
@@ -125,7 +146,7 @@ func demo(ctx context.Context, e *env, target, data string) (*demoReport, error)
 	if err != nil {
 		return nil, err
 	}
-	r := &demoRun{e: e, out: e.stdout, target: target, data: data, jwks: jwks, dir: dir, adapters: reg, policeEnc: pol,
+	r := &demoRun{e: e, out: e.stdout, target: target, data: data, store: st, jwks: jwks, dir: dir, adapters: reg, policeEnc: pol,
 		clients: map[string]*client.Client{},
 		rep: &demoReport{items: map[string]client.Item{}, received: map[string][]demoReceived{},
 			rejected: map[string][]int{}}}
@@ -521,9 +542,17 @@ var demoCheckWords = map[string]string{
 // what was withheld, and verifies the export offline.
 func (r *demoRun) journal(ctx context.Context) error {
 	db := filepath.Join(r.data, "gateway.db")
-	reader, closeStore, err := openJournalReader(ctx, r.e, db, "", "")
+	source, byHand := db, "-sqlite "+db
+	reader, closeStore, err := func() (*journal.Reader, func(), error) {
+		if r.store.Driver == storeconfig.DriverPostgres {
+			source = "PostgreSQL schema " + cmp.Or(r.store.PostgresSchema, "public")
+			byHand = `-postgres "$GATEWAY_POSTGRES_URL" -schema ` + cmp.Or(r.store.PostgresSchema, "public")
+			return openJournalReader(ctx, r.e, "", r.store.PostgresURL, r.store.PostgresSchema)
+		}
+		return openJournalReader(ctx, r.e, db, "", "")
+	}()
 	if err != nil {
-		return fmt.Errorf("the journal in %s: %w", db, err)
+		return fmt.Errorf("the journal in %s: %w", source, err)
 	}
 	defer closeStore()
 	var buf bytes.Buffer
@@ -652,7 +681,7 @@ func (r *demoRun) journal(ctx context.Context) error {
 	r.printf("\n6. JOURNAL VERIFIED OFFLINE: full export of all %d entries of %s, none missing; %d checkpoint signatures verified (latest: size %d, signed at %s)\n",
 		rep.Entries, rep.Origin, rep.Checkpoints, rep.Latest.Size, rep.Latest.SignedAt.Format(time.RFC3339))
 	r.printf("  verifier key %s\n", vkey)
-	r.printf("  by hand: gateway audit export -sqlite %s -o export.jsonl && gateway audit verify -key '%s' -require-full export.jsonl\n", db, vkey)
+	r.printf("  by hand: gateway audit export %s -o export.jsonl && gateway audit verify -key '%s' -require-full export.jsonl\n", byHand, vkey)
 	return nil
 }
 

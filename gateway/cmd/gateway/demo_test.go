@@ -22,7 +22,7 @@ func TestDemoAgainstServeDev(t *testing.T) {
 	s := startDev(t, data)
 	out := &syncBuffer{}
 	e := &env{stdin: strings.NewReader(""), stdout: out, stderr: out, clock: clock.System()}
-	rep, err := demo(context.Background(), e, s.base, data)
+	rep, err := demo(context.Background(), e, s.base, data, storeSettings{Driver: "sqlite"})
 	if err != nil {
 		t.Fatalf("demo: %v\n%s", err, out)
 	}

@@ -62,8 +62,13 @@ func runServe(ctx context.Context, e *env, args []string) int {
 	data := fs.String("data", defaultDataDir, "data directory (--dev)")
 	port := fs.Int("port", 8443, "HTTPS port on 127.0.0.1 (--dev; 0 picks a free one)")
 	opPort := fs.Int("operator-port", 9090, "operator (metrics) port on 127.0.0.1 (--dev; 0 picks a free one)")
-	if err := fs.Parse(args); err != nil || fs.NArg() > 0 || *dev == (*cfgFile != "") {
-		fmt.Fprintln(e.stderr, "usage: gateway serve --dev [-data DIR] [-port N] [-operator-port N]\n       gateway serve -config FILE")
+	storeDriver := fs.String("store", storeconfig.DriverSQLite, "the store (--dev): sqlite (DIR/gateway.db) or postgres (GATEWAY_POSTGRES_URL; several replicas on one database)")
+	pgSchema := fs.String("postgres-schema", "", "the PostgreSQL schema of the tables (--dev -store postgres; default public)")
+	err := fs.Parse(args)
+	devOnly := false // -store and -postgres-schema: the file says it with -config
+	fs.Visit(func(f *flag.Flag) { devOnly = devOnly || f.Name == "store" || f.Name == "postgres-schema" })
+	if err != nil || fs.NArg() > 0 || *dev == (*cfgFile != "") || (devOnly && !*dev) {
+		fmt.Fprintln(e.stderr, "usage: gateway serve --dev [-data DIR] [-port N] [-operator-port N] [-store sqlite|postgres] [-postgres-schema NAME]\n       gateway serve -config FILE")
 		return exitUsage
 	}
 	var c serveConfig
@@ -71,13 +76,11 @@ func runServe(ctx context.Context, e *env, args []string) int {
 		c = serveConfig{DataDir: *data,
 			Listen:         net.JoinHostPort("127.0.0.1", strconv.Itoa(*port)),
 			OperatorListen: net.JoinHostPort("127.0.0.1", strconv.Itoa(*opPort)),
+			Store:          storeSettings{Driver: *storeDriver, PostgresSchema: *pgSchema},
 			Log:            logSettings{Format: "text"}}
-	} else {
-		var err error
-		if c, err = loadServeConfig(*cfgFile); err != nil {
-			fmt.Fprintln(e.stderr, "gateway serve:", err)
-			return exitFailure
-		}
+	} else if c, err = loadServeConfig(*cfgFile); err != nil {
+		fmt.Fprintln(e.stderr, "gateway serve:", err)
+		return exitFailure
 	}
 	c.applyEnv(e.getenvOrEmpty)
 	c = c.withDefaults()
@@ -390,8 +393,16 @@ func printBanner(w io.Writer, c serveConfig, dev bool, addr, opAddr string, ca *
 		return
 	}
 	p := ca.Paths()
-	fmt.Fprintf(w, "gateway DEVELOPMENT mode: data in %s (SQLite %s; PKI %s, never trust its CA in production)\n",
-		c.DataDir, c.Store.SQLitePath, filepath.Join(c.DataDir, "pki"))
+	db := "SQLite " + c.Store.SQLitePath
+	if c.Store.Driver == storeconfig.DriverPostgres {
+		schema := c.Store.PostgresSchema
+		if schema == "" {
+			schema = "public"
+		}
+		db = "PostgreSQL GATEWAY_POSTGRES_URL, schema " + schema
+	}
+	fmt.Fprintf(w, "gateway DEVELOPMENT mode: data in %s (%s; PKI %s, never trust its CA in production)\n",
+		c.DataDir, db, filepath.Join(c.DataDir, "pki"))
 	fmt.Fprintf(w, "listening on https://%s (mutual TLS for /v1; /healthz, /readyz and /.well-known/jwks.json need no client certificate)\n", addr)
 	fmt.Fprintf(w, "operator metrics on http://%s/metrics\n", opAddr)
 	fmt.Fprintf(w, "development client certificates: %s/<authority>/tls-*.cert.pem with tls-*.key.pem (CA %s)\n",

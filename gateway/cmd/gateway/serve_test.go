@@ -176,7 +176,8 @@ func TestServeDevStartsWithZeroConfiguration(t *testing.T) {
 }
 
 func TestServeUsage(t *testing.T) {
-	for _, args := range [][]string{{"serve"}, {"serve", "--dev", "-config", "x.json"}, {"serve", "--dev", "extra"}} {
+	for _, args := range [][]string{{"serve"}, {"serve", "--dev", "-config", "x.json"}, {"serve", "--dev", "extra"},
+		{"serve", "-config", "x.json", "-store", "postgres"}, {"serve", "-config", "x.json", "-postgres-schema", "gw"}} {
 		if code, _, errs := runCmd(t, "", args...); code != exitUsage || !strings.Contains(errs, "usage: gateway serve") {
 			t.Errorf("%v: code %d, stderr %q", args, code, errs)
 		}
@@ -224,6 +225,8 @@ func TestServeConfigErrorsNameTheSetting(t *testing.T) {
 		{"same address", func(c *serveConfig) { c.OperatorListen = c.Listen }, false, "operator_listen:"},
 		{"driver", func(c *serveConfig) { c.Store.Driver = "mysql" }, false, "store.driver:"},
 		{"postgres url with sqlite", func(c *serveConfig) { c.Store.PostgresURL = "postgres://x" }, false, "store.postgres_url:"},
+		{"postgres schema with sqlite", func(c *serveConfig) { c.Store.PostgresSchema = "gw" }, false, "store.postgres_schema:"},
+		{"postgres without url", func(c *serveConfig) { c.Store.Driver, c.Store.SQLitePath = "postgres", "" }, true, "GATEWAY_POSTGRES_URL"},
 		{"provider", func(c *serveConfig) { c.Keys.Provider = "hsm" }, false, "keys.provider:"},
 		{"vault address", func(c *serveConfig) { c.Keys.Provider = "vault" }, false, "keys.vault.address:"},
 		{"vault tls", func(c *serveConfig) { c.Keys.Provider = "vault" }, false, "tls.cert_file:"},

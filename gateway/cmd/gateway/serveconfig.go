@@ -374,7 +374,10 @@ func (c serveConfig) validate(dev bool) error {
 			bad("store.sqlite_path", "required with store.driver sqlite")
 		}
 		if c.Store.PostgresURL != "" {
-			bad("store.postgres_url", "set (perhaps by GATEWAY_POSTGRES_URL) but store.driver is sqlite")
+			bad("store.postgres_url", "set (perhaps by GATEWAY_POSTGRES_URL) but store.driver is sqlite (with --dev: -store postgres)")
+		}
+		if c.Store.PostgresSchema != "" {
+			bad("store.postgres_schema", "set but store.driver is sqlite (with --dev: -store postgres)")
 		}
 	case storeconfig.DriverPostgres:
 		if c.Store.PostgresURL == "" {

@@ -65,6 +65,8 @@ type testVault struct {
 	addr  string
 	root  *api.Client
 	token string // a token with gatewayPolicy
+	// unsealKeys unseal the core again after a seal (startVault's core).
+	unsealKeys [][]byte
 
 	decCurrent  *ecdsa.PrivateKey
 	decPrevious *rsa.PrivateKey
@@ -75,7 +77,7 @@ type testVault struct {
 // serves its HTTP API on loopback (plain HTTP), then sets it up.
 func startVault(t testing.TB) *testVault {
 	t.Helper()
-	core, _, rootToken := vault.TestCoreUnsealedWithConfig(t, &vault.CoreConfig{
+	core, unsealKeys, rootToken := vault.TestCoreUnsealedWithConfig(t, &vault.CoreConfig{
 		LogicalBackends: map[string]logical.Factory{
 			"transit": transit.Factory,
 			"kv":      kv.Factory,
@@ -92,7 +94,9 @@ func startVault(t testing.TB) *testVault {
 		t.Fatal(err)
 	}
 	root.SetToken(rootToken)
-	return setupVault(t, core, addr, root)
+	tv := setupVault(t, core, addr, root)
+	tv.unsealKeys = unsealKeys
+	return tv
 }
 
 // setupVault mounts transit and KV v2 through the root client, creates the
