@@ -124,3 +124,43 @@ func TestSurgeFromOneSenderDoesNotStarveOthers(t *testing.T) {
 		t.Errorf("%d still in flight", n)
 	}
 }
+
+// TestDrainEndsLongPolls: a long-poll waiting when a shutdown begins
+// (Drain) is answered at once with no messages, as at the end of its wait,
+// instead of holding the shutdown for its 30 seconds; a long-poll that
+// starts after Drain does not wait either; a submission still works (the
+// listener's Shutdown, not Drain, stops new requests).
+func TestDrainEndsLongPolls(t *testing.T) {
+	h := start(t)
+	const mailbox = "municipality:0751"
+	waiting := h.clock.Pending()
+	done := make(chan answer_, 1)
+	go func() {
+		a, err := h.try(h.as(mailbox), "GET", "/v1/mailbox?wait=30", "", nil)
+		if err != nil {
+			t.Error(err)
+		}
+		done <- a
+	}()
+	// The long-poll is waiting once the clock has a pending timer of it.
+	stop := make(chan struct{})
+	timer := time.AfterFunc(10*time.Second, func() { close(stop) })
+	defer timer.Stop()
+	if !h.clock.WaitPending(stop, waiting+1) {
+		t.Fatal("the long-poll does not wait")
+	}
+	h.srv.Drain()
+	select {
+	case a := <-done:
+		if a.status != http.StatusOK || string(a.body) != "{\"messages\":[]}\n" {
+			t.Fatalf("the drained long-poll: %d %s", a.status, a.body)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the long-poll still waits after Drain")
+	}
+	if got := h.pull(mailbox, "?wait=30"); len(got) != 0 {
+		t.Fatalf("a long-poll after Drain: %d messages", len(got))
+	}
+	_, _, body := h.regionMessage()
+	submitted(t, h.submit(regionSender, body), http.StatusAccepted)
+}

@@ -302,8 +302,21 @@ func (s *Server) pull(w http.ResponseWriter, r *http.Request, who certs.Authenti
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), wait+AckTimeout)
 	defer cancel()
-	ds, err := s.cfg.Pipeline.Pull(ctx, who.AuthorityID, max, wait)
+	// A shutdown (Drain) ends the wait: the answer is "nothing yet".
+	waitCtx, endWait := context.WithCancel(ctx)
+	defer endWait()
+	go func() {
+		select {
+		case <-s.draining:
+			endWait()
+		case <-waitCtx.Done():
+		}
+	}()
+	ds, err := s.cfg.Pipeline.Pull(waitCtx, who.AuthorityID, max, wait)
 	if err != nil {
+		if ctx.Err() == nil && waitCtx.Err() != nil && errors.Is(err, fault.ErrUnavailable) {
+			return writeJSON(w, http.StatusOK, pullAnswer{Messages: []deliveryAnswer{}})
+		}
 		return err
 	}
 	out := pullAnswer{Messages: make([]deliveryAnswer, 0, len(ds))}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -100,6 +101,10 @@ type Server struct {
 	metrics *metrics
 	public  http.Handler
 	admit   *admission
+
+	// draining is closed by Drain: waiting long-polls end at once.
+	draining  chan struct{}
+	drainOnce sync.Once
 }
 
 // New checks cfg and builds the handlers.
@@ -130,7 +135,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: log, metrics: m, admit: newAdmission(lim)}
+	s := &Server{cfg: cfg, log: log, metrics: m, admit: newAdmission(lim), draining: make(chan struct{})}
 	if err := cfg.Registry.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "gateway_submissions_in_flight",
 		Help: "Submissions being worked on now (bounded by the admission limits).",
@@ -140,6 +145,15 @@ func New(cfg Config) (*Server, error) {
 	s.public = s.routes()
 	return s, nil
 }
+
+// Drain ends every long-poll that is waiting, now and from now on, with
+// the answer it would give at the end of its wait: no messages yet, so
+// that the case system polls again (another replica, or this one after its
+// restart). Submissions, acknowledgements and pulls that have found
+// messages finish as usual. Call it when a graceful shutdown begins,
+// before http.Server.Shutdown, which otherwise waits for every long-poll's
+// full wait.
+func (s *Server) Drain() { s.drainOnce.Do(func() { close(s.draining) }) }
 
 // Handler is the public listener's handler.
 func (s *Server) Handler() http.Handler { return s.public }

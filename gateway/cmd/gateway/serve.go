@@ -35,8 +35,9 @@ import (
 // the start-up banner's curl line uses (Aalborg Kommune, a P-256 key).
 const devClientAuthority = "municipality:0851"
 
-// shutdownTimeout bounds a graceful shutdown: running long-polls end
-// within gateway.MaxWait.
+// shutdownTimeout bounds a graceful shutdown: long-polls end at once
+// (Server.Drain), and the longest submission (gateway.SubmitTimeout) or a
+// pull that found messages finishes within it.
 const shutdownTimeout = gateway.MaxWait + 5*time.Second
 
 // keyProvider is what serve needs of a key provider (files or Vault).
@@ -282,6 +283,7 @@ func serve(ctx context.Context, e *env, c serveConfig, cfgFile string, dev bool)
 	case serveErr = <-errc:
 	}
 	log.Info("shutting down")
+	srv.Drain() // waiting long-polls answer "nothing yet" now
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer cancel()
 	var wg sync.WaitGroup
