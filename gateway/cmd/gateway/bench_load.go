@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"sort"
 	"sync"
@@ -10,6 +12,7 @@ import (
 	"time"
 
 	"github.com/psykosocial/exchange/certs"
+	"github.com/psykosocial/exchange/gateway"
 	"github.com/psykosocial/exchange/gateway/client"
 	"github.com/psykosocial/exchange/internal/directory"
 )
@@ -21,6 +24,9 @@ const benchPullWait = 5 * time.Second
 
 // benchMaxErrors bounds the errors a run keeps for its report.
 const benchMaxErrors = 20
+
+// benchMaxRetries bounds the resubmissions of one message after 429 or 503.
+const benchMaxRetries = 20
 
 // benchMessage is one submitted message and its answer.
 type benchMessage struct {
@@ -57,8 +63,15 @@ type benchLoad struct {
 	// mailboxes are the authorities whose mailboxes are pulled.
 	mailboxes []string
 
-	next      atomic.Int64 // the next message index
 	submitted sync.WaitGroup
+	// retries counts resubmissions after a 429 or 503.
+	retries atomic.Int64
+	// leftOver counts deliveries of earlier runs the warm-up acknowledged.
+	leftOver atomic.Int64
+	// inFlight counts each sender's submissions in flight; freed is
+	// signalled when one ends.
+	inFlight map[string]int
+	freed    *sync.Cond
 
 	mu         sync.Mutex
 	messages   []*benchMessage
@@ -91,11 +104,12 @@ func newBenchLoad(ctx context.Context, e *env, o benchOptions, mix benchMix, gen
 	if err != nil {
 		return nil, fmt.Errorf("is the gateway running at %s? %w", srv.base, err)
 	}
-	l := &benchLoad{e: e, o: o, mix: mix, gen: gen, clients: map[string]*client.Client{},
+	l := &benchLoad{e: e, o: o, mix: mix, gen: gen, clients: map[string]*client.Client{}, inFlight: map[string]int{},
 		answeredAt: map[string]time.Time{}, deliveries: map[string]*benchDelivery{},
 		sampleRecs: map[string]bool{}, sampleViews: map[string][]benchSampleView{},
 		senders: map[string][]string{benchRegion: benchRegionSenders, benchMunicipality: gen.municipalitySenders(),
 			benchPolice: benchPoliceSenders}}
+	l.freed = sync.NewCond(&l.mu)
 	paths := certs.Paths{DataDir: srv.data}
 	for _, a := range dir.Authorities {
 		if _, err := os.Stat(paths.Private(a.ID)); err == nil && a.Mailbox {
@@ -140,6 +154,62 @@ func (l *benchLoad) fail(err error) {
 	l.nerrs++
 	if len(l.errs) < benchMaxErrors {
 		l.errs = append(l.errs, err.Error())
+	}
+}
+
+// warmUp connects every client (TLS handshake, certificate checked by
+// the gateway) before the clock starts, as long-lived connections of
+// production would be, and empties every mailbox of what earlier runs
+// left (acknowledged, counted in leftOver).
+func (l *benchLoad) warmUp(ctx context.Context) error {
+	ids := make(chan string)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var firstErr error
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for id := range ids {
+				if err := l.empty(ctx, id); err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for id := range l.clients {
+		ids <- id
+	}
+	close(ids)
+	wg.Wait()
+	return firstErr
+}
+
+// empty pulls, opens and acknowledges id's mailbox until it is empty.
+func (l *benchLoad) empty(ctx context.Context, id string) error {
+	c := l.clients[id]
+	for {
+		ds, err := c.Pull(ctx, 100, 0)
+		if err != nil {
+			return fmt.Errorf("%s pulls: %w", id, err)
+		}
+		if len(ds) == 0 {
+			return nil
+		}
+		for _, d := range ds {
+			o, err := c.Open(ctx, d)
+			if err != nil {
+				return fmt.Errorf("%s opens %s: %w", id, d.MailboxID, err)
+			}
+			if err := c.Ack(ctx, o); err != nil {
+				return fmt.Errorf("%s acknowledges %s: %w", id, d.MailboxID, err)
+			}
+			l.leftOver.Add(1)
+		}
 	}
 }
 
@@ -210,11 +280,41 @@ func (l *benchLoad) run(ctx context.Context) error {
 	return nil
 }
 
-// submit makes, seals and sends message i.
+// takeSender picks the sender of kind with the fewest submissions in
+// flight, waiting while each has as many as the gateway takes from one
+// authority at once (as an authority's own system would); release it
+// with releaseSender.
+func (l *benchLoad) takeSender(kind string) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for {
+		best := ""
+		for _, s := range l.senders[kind] {
+			if n := l.inFlight[s]; n < gateway.DefaultMaxSubmitsPerSender && (best == "" || n < l.inFlight[best]) {
+				best = s
+			}
+		}
+		if best != "" {
+			l.inFlight[best]++
+			return best
+		}
+		l.freed.Wait()
+	}
+}
+
+func (l *benchLoad) releaseSender(s string) {
+	l.mu.Lock()
+	l.inFlight[s]--
+	l.mu.Unlock()
+	l.freed.Broadcast()
+}
+
+// submit makes, seals and sends message i, again after a 429 or 503's
+// Retry-After (counted in retries).
 func (l *benchLoad) submit(ctx context.Context, i int) {
 	kind := l.mix.seq[i%len(l.mix.seq)]
-	ss := l.senders[kind]
-	sender := ss[(i/len(l.mix.seq))%len(ss)]
+	sender := l.takeSender(kind)
+	defer l.releaseSender(sender)
 	d, err := l.gen.message(i, kind, sender)
 	if err != nil {
 		l.fail(err)
@@ -235,7 +335,20 @@ func (l *benchLoad) submit(ctx context.Context, i int) {
 		}
 	}
 	l.mu.Unlock()
-	ans, err := c.SubmitSealed(ctx, sealed)
+	var ans *client.Answer
+	for attempt := 0; ; attempt++ {
+		ans, err = c.SubmitSealed(ctx, sealed)
+		var p *client.Problem
+		if err == nil || attempt == benchMaxRetries || !errors.As(err, &p) ||
+			p.Status != http.StatusTooManyRequests && p.Status != http.StatusServiceUnavailable {
+			break
+		}
+		l.retries.Add(1)
+		select {
+		case <-ctx.Done():
+		case <-l.e.clock.After(max(p.RetryAfter, 100*time.Millisecond)):
+		}
+	}
 	m.answered = l.e.clock.Now()
 	if err != nil {
 		if ctx.Err() == nil {
