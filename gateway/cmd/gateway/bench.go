@@ -227,6 +227,11 @@ func bench(ctx context.Context, e *env, o benchOptions) (rep *benchReport, err e
 				err = serr
 			}
 			if !o.keep {
+				if derr := srv.st.dropSchema(context.WithoutCancel(ctx)); derr != nil && err == nil {
+					err = derr
+				}
+			}
+			if !o.keep {
 				os.RemoveAll(srv.data)
 			}
 		}()

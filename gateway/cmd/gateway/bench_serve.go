@@ -4,10 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +21,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // benchStartTimeout bounds the start of the gateway under test (the
@@ -43,6 +48,8 @@ type benchServer struct {
 	cmd  *exec.Cmd
 	done chan error
 	out  *benchBuffer
+	// st is the store the child was told to use.
+	st benchStore
 	// logPath is the child's standard error (its log), in data.
 	logPath string
 	logFile *os.File
@@ -72,16 +79,14 @@ type benchStore struct {
 	args, env []string
 	// words describe the store for the report.
 	words string
+	// postgresURL and schema are the PostgreSQL database and the fresh
+	// schema of the run ("" for SQLite), dropped afterwards.
+	postgresURL, schema string
 }
 
 // benchStoreFor says how serve --dev runs on store ("sqlite" or
-// "postgres"), in data.
-//
-// PostgreSQL: serve --dev has no PostgreSQL store on this version (its
-// configuration refuses GATEWAY_POSTGRES_URL without store.driver
-// postgres). This is the one place to change once it has: give the
-// child the URL (GATEWAY_POSTGRES_URL from -postgres-url) and a fresh
-// schema (benchSchemaName), and describe it.
+// "postgres"), in data: PostgreSQL at postgresURL (passed to the child as
+// GATEWAY_POSTGRES_URL) in a fresh schema gateway_bench_<random>.
 func benchStoreFor(store, data, postgresURL string) (benchStore, error) {
 	switch store {
 	case "sqlite":
@@ -90,10 +95,38 @@ func benchStoreFor(store, data, postgresURL string) (benchStore, error) {
 		if postgresURL == "" {
 			return benchStore{}, errors.New("-store postgres needs GATEWAY_POSTGRES_URL or GATEWAY_TEST_DATABASE_URL")
 		}
-		return benchStore{}, errors.New("-store postgres: serve --dev runs on SQLite only in this version " +
-			"(development mode on PostgreSQL is not there yet); run -store sqlite, or point -target and -data at a serve on PostgreSQL")
+		u, err := url.Parse(postgresURL)
+		if err != nil {
+			return benchStore{}, errors.New("-store postgres: the PostgreSQL URL does not parse")
+		}
+		var b [6]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return benchStore{}, err
+		}
+		schema := "gateway_bench_" + hex.EncodeToString(b[:])
+		return benchStore{args: []string{"-store", "postgres", "-postgres-schema", schema},
+			env:   []string{"GATEWAY_POSTGRES_URL=" + postgresURL},
+			words: fmt.Sprintf("postgres (schema %s at %s%s)", schema, u.Host, u.Path), postgresURL: postgresURL, schema: schema}, nil
 	}
 	return benchStore{}, fmt.Errorf("-store %q is not sqlite or postgres", store)
+}
+
+// dropSchema drops the run's PostgreSQL schema.
+func (st benchStore) dropSchema(ctx context.Context) error {
+	if st.schema == "" {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, st.postgresURL)
+	if err != nil {
+		return fmt.Errorf("drop the schema %s: %w", st.schema, err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{st.schema}.Sanitize()+" CASCADE"); err != nil {
+		return fmt.Errorf("drop the schema %s: %w", st.schema, err)
+	}
+	return nil
 }
 
 // startBenchServer starts "serve --dev" of bin in data on free loopback
@@ -101,7 +134,7 @@ func benchStoreFor(store, data, postgresURL string) (benchStore, error) {
 // of serve do not include making the development PKI), and waits for its
 // banner. env is the child's whole environment.
 func startBenchServer(ctx context.Context, e *env, bin, data string, st benchStore, env []string, cpuProfile string) (*benchServer, error) {
-	s := &benchServer{data: data, store: st.words, out: &benchBuffer{}, done: make(chan error, 1),
+	s := &benchServer{data: data, store: st.words, st: st, out: &benchBuffer{}, done: make(chan error, 1),
 		logPath: filepath.Join(data, "serve.log")}
 	initCtx, cancel := context.WithTimeout(ctx, benchStartTimeout)
 	defer cancel()
@@ -137,7 +170,11 @@ func startBenchServer(ctx context.Context, e *env, bin, data string, st benchSto
 		select {
 		case err := <-s.done:
 			lf.Close()
-			return nil, fmt.Errorf("serve ended at start (%v): %s", err, tailOf(s.logPath, 2000))
+			hint := ""
+			if len(st.args) > 0 {
+				hint = fmt.Sprintf(" (does this serve take %v?)", st.args)
+			}
+			return nil, fmt.Errorf("serve ended at start (%v)%s: %s", err, hint, tailOf(s.logPath, 2000))
 		case <-ctx.Done():
 			s.stop(e)
 			return nil, ctx.Err()

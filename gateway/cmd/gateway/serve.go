@@ -59,10 +59,10 @@ func runServe(ctx context.Context, e *env, args []string) int {
 	fs.SetOutput(e.stderr)
 	dev := fs.Bool("dev", false, "development: zero configuration, the development PKI created on first start, loopback only")
 	cfgFile := fs.String("config", "", "configuration file (JSON; see gateway/cmd/gateway/gateway.example.json)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to `FILE` (go tool pprof -top FILE); gateway bench uses it")
 	data := fs.String("data", defaultDataDir, "data directory (--dev)")
 	port := fs.Int("port", 8443, "HTTPS port on 127.0.0.1 (--dev; 0 picks a free one)")
 	opPort := fs.Int("operator-port", 9090, "operator (metrics) port on 127.0.0.1 (--dev; 0 picks a free one)")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to `FILE` (go tool pprof -top FILE); gateway bench uses it")
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 || *dev == (*cfgFile != "") {
 		fmt.Fprintln(e.stderr, "usage: gateway serve --dev [-data DIR] [-port N] [-operator-port N]\n       gateway serve -config FILE")
 		return exitUsage
