@@ -95,7 +95,8 @@ func runServe(ctx context.Context, e *env, args []string) int {
 	if perr := stopProfile(); err == nil {
 		err = perr
 	}
-	if err != nil {		fmt.Fprintln(e.stderr, "gateway serve:", err)
+	if err != nil {
+		fmt.Fprintln(e.stderr, "gateway serve:", err)
 		return exitFailure
 	}
 	return exitOK
