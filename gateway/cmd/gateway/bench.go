@@ -36,6 +36,7 @@ type benchOptions struct {
 	cryptoTime   time.Duration
 	drainTimeout time.Duration
 	verify       bool
+	verifyMax    int
 	jsonOut      bool
 	keep         bool
 	// serveEnv is the child serve's environment (tests add to it).
@@ -63,7 +64,8 @@ func runBench(ctx context.Context, e *env, args []string) int {
 	fs.IntVar(&o.cryptoSample, "crypto-sample", 30, "the crypto floor's sample: the first `N` messages of the run and their deliveries")
 	fs.DurationVar(&o.cryptoTime, "crypto-time", 3*time.Second, "how long each crypto measurement (one goroutine, then one per core) runs at least")
 	fs.DurationVar(&o.drainTimeout, "drain-timeout", 2*time.Minute, "how long after the last submission the mailboxes must be empty")
-	fs.BoolVar(&o.verify, "verify", true, "read every accepted record's status afterwards and check that each was delivered and acknowledged exactly once")
+	fs.BoolVar(&o.verify, "verify", true, "afterwards check that every accepted record was delivered and acknowledged exactly once: its status, the pullers' counts, serve's mailbox depth")
+	fs.IntVar(&o.verifyMax, "verify-max", 1000, "read the status of at most `N` records, evenly spread (each status read costs serve a journal query)")
 	fs.BoolVar(&o.jsonOut, "json", false, "print the report as JSON")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary data directory (its serve.log and gateway.db)")
 	usage := "usage: gateway bench [-duration D] [-messages N] [-clients N] [-rate R] [-mix KIND=W,...] [-store sqlite|postgres]\n" +
@@ -85,8 +87,8 @@ func runBench(ctx context.Context, e *env, args []string) int {
 	case o.target != "" && o.cpuProfile != "":
 		fmt.Fprintln(e.stderr, "gateway bench: -cpuprofile profiles the serve bench starts; without -target")
 		return exitUsage
-	case o.cryptoSample < 1:
-		fmt.Fprintln(e.stderr, "gateway bench: -crypto-sample is at least 1")
+	case o.cryptoSample < 1 || o.verifyMax < 1:
+		fmt.Fprintln(e.stderr, "gateway bench: -crypto-sample and -verify-max are at least 1")
 		return exitUsage
 	}
 	rep, err := bench(ctx, e, o)
@@ -282,14 +284,6 @@ func bench(ctx context.Context, e *env, o benchOptions) (rep *benchReport, err e
 	if runErr != nil {
 		return rep, runErr
 	}
-	if o.verify {
-		if rep.Verified, err = l.verify(ctx); err != nil {
-			return rep, err
-		}
-		if !rep.Verified.OK {
-			return rep, errors.New("not every accepted record was delivered and acknowledged exactly once (see verified)")
-		}
-	}
 	cr, err := newCryptoRun(e.clock, srv.data, reg, l.sample, l.sampleViews)
 	if err != nil {
 		return rep, fmt.Errorf("the crypto floor: %w", err)
@@ -299,6 +293,14 @@ func bench(ctx context.Context, e *env, o benchOptions) (rep *benchReport, err e
 	}
 	if rep.CryptoRate = rep.Crypto.floor(); rep.CryptoRate > 0 {
 		rep.RatioToCrypto = rep.RecordsPerSec / rep.CryptoRate
+	}
+	if o.verify {
+		if rep.Verified, err = l.verify(ctx, srv, o.verifyMax); err != nil {
+			return rep, err
+		}
+		if !rep.Verified.OK {
+			return rep, errors.New("not every accepted record was delivered and acknowledged exactly once (see verified)")
+		}
 	}
 	if rep.Errors > 0 || rep.Rejected > 0 {
 		return rep, fmt.Errorf("%d errors and %d rejected records during the run (see first_errors)", rep.Errors, rep.Rejected)
@@ -471,8 +473,14 @@ func (r *benchReport) print(w io.Writer) {
 		if !v.OK {
 			word = "FAILED"
 		}
-		p("verified    %s: %d records' status read; %d mailbox messages: %d delivered, %d queued, %d missing, %d unexpected; %d redelivered, %d acknowledged twice, %d unacknowledged; %d recipients withheld\n",
-			word, v.Records, v.Recipients, v.Delivered, v.Queued, v.Missing, v.Unexpected, v.Redelivered, v.AckedTwice, v.Unacked, v.Withheld)
+		sampled := ""
+		if v.Sampled {
+			sampled = fmt.Sprintf(" (an even sample of the %d)", r.Accepted)
+		}
+		p("verified    %s: %d records' status read%s, their %d mailbox messages: %d delivered, %d queued, %d missing, %d unexpected; %d recipients withheld\n",
+			word, v.Records, sampled, v.Recipients, v.Delivered, v.Queued, v.Missing, v.Unexpected, v.Withheld)
+		p("            all %d pulled: %d redelivered, %d acknowledged twice, %d unacknowledged; mailbox depth after the run %.0f\n",
+			r.Deliveries, v.Redelivered, v.AckedTwice, v.Unacked, v.MailboxDepth)
 	}
 	if r.Profile != "" {
 		p("profile     %s (go tool pprof -top %s)\n", r.Profile, r.Profile)

@@ -329,7 +329,9 @@ func procCPU(pid int) (time.Duration, error) {
 	return time.Duration(ut+st) * time.Second / benchClockTicks, nil
 }
 
-// scrapeMetrics reads the unlabelled samples of a Prometheus text page.
+// scrapeMetrics reads the samples of a Prometheus text page: an
+// unlabelled one by its name, the labelled ones of a name summed as
+// "sum:NAME".
 func scrapeMetrics(ctx context.Context, url string) (map[string]float64, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -350,14 +352,32 @@ func scrapeMetrics(ctx context.Context, url string) (map[string]float64, error) 
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
 		line := sc.Text()
-		if line == "" || line[0] == '#' || strings.ContainsRune(line, '{') {
+		if line == "" || line[0] == '#' {
 			continue
 		}
-		name, val, ok := strings.Cut(line, " ")
-		if !ok {
+		// A labelled series adds to "sum:NAME".
+		name, labelled := line, false
+		if i := strings.IndexByte(line, '{'); i >= 0 {
+			j := strings.LastIndexByte(line, '}')
+			if j < i {
+				continue
+			}
+			name, line, labelled = line[:i], line[:i]+line[j+1:], true
+		}
+		key, val, ok := strings.Cut(line, " ")
+		if !labelled {
+			name = key
+		}
+		f := strings.Fields(val)
+		if !ok || len(f) == 0 {
 			continue
 		}
-		if v, err := strconv.ParseFloat(strings.Fields(val)[0], 64); err == nil {
+		v, err := strconv.ParseFloat(f[0], 64)
+		switch {
+		case err != nil:
+		case labelled:
+			out["sum:"+name] += v
+		default:
 			out[name] = v
 		}
 	}

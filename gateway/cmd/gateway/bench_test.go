@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/signal"
 	"slices"
@@ -48,7 +51,7 @@ func TestBenchDeliversEveryRecordOnce(t *testing.T) {
 	const messages = 30 // two cycles of the default mix
 	o := benchOptions{duration: 2 * time.Minute, messages: messages, clients: 3, mix: benchDefaultMix, policeList: 10,
 		store: "sqlite", serveBin: exe, cryptoSample: 15, cryptoTime: 100 * time.Millisecond, drainTimeout: time.Minute,
-		verify: true, serveEnv: []string{asGatewayEnv + "=1"}}
+		verify: true, verifyMax: 1000, serveEnv: []string{asGatewayEnv + "=1"}}
 	rep, err := bench(context.Background(), e, o)
 	if rep != nil {
 		rep.print(out)
@@ -75,7 +78,7 @@ func TestBenchDeliversEveryRecordOnce(t *testing.T) {
 	if v == nil {
 		t.Fatal("no verification")
 	}
-	if !v.OK || v.Records != records || v.Recipients != rep.Deliveries || v.Delivered != rep.Deliveries ||
+	if !v.OK || v.Sampled || v.MailboxDepth != 0 || v.Records != records || v.Recipients != rep.Deliveries || v.Delivered != rep.Deliveries ||
 		v.Queued+v.Missing+v.Unexpected+v.Redelivered+v.AckedTwice+v.Unacked != 0 {
 		t.Errorf("verified %+v, with %d deliveries", *v, rep.Deliveries)
 	}
@@ -129,6 +132,7 @@ func TestBenchUsage(t *testing.T) {
 		{"-clients", "0"},
 		{"-duration", "0s"},
 		{"-police-list", "1001"},
+		{"-verify-max", "0"},
 		{"-target", "https://127.0.0.1:8443"}, // without -data
 		{"-target", "https://127.0.0.1:8443", "-data", "d", "-cpuprofile", "p"},
 		{"extra"},
@@ -206,8 +210,17 @@ func TestProcCPUAndMetrics(t *testing.T) {
 	if _, err := procCPU(-1); err == nil {
 		t.Error("the CPU time of no process")
 	}
-	base, metrics := parseServeBanner("gateway DEVELOPMENT mode: ...\nlistening on https://127.0.0.1:4443 (mutual TLS ...)\noperator metrics on http://127.0.0.1:9999/metrics\n")
-	if base != "https://127.0.0.1:4443" || metrics != "http://127.0.0.1:9999/metrics" {
-		t.Errorf("banner: %q %q", base, metrics)
+	base, metricsURL := parseServeBanner("gateway DEVELOPMENT mode: ...\nlistening on https://127.0.0.1:4443 (mutual TLS ...)\noperator metrics on http://127.0.0.1:9999/metrics\n")
+	if base != "https://127.0.0.1:4443" || metricsURL != "http://127.0.0.1:9999/metrics" {
+		t.Errorf("banner: %q %q", base, metricsURL)
+	}
+	page := "# HELP x\n# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total 12.5\n" +
+		"go_memstats_mallocs_total 3e+06\ngateway_mailbox_depth{recipient_kind=\"region\"} 2\n" +
+		"gateway_mailbox_depth{recipient_kind=\"municipality\"} 5\n"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, page) }))
+	defer srv.Close()
+	m, err := scrapeMetrics(context.Background(), srv.URL)
+	if err != nil || m["process_cpu_seconds_total"] != 12.5 || m["go_memstats_mallocs_total"] != 3e6 || m["sum:gateway_mailbox_depth"] != 7 {
+		t.Errorf("metrics %v, %v", m, err)
 	}
 }
