@@ -13,6 +13,7 @@
 //	gateway serve --dev [-data DIR] [-port N] [-operator-port N]
 //	gateway serve -config FILE
 //	gateway demo [-target URL] [-data DIR]
+//	gateway bench [-duration D] [-clients N] [-mix KIND=W,...] [-store sqlite|postgres] [-target URL -data DIR] [-json]
 //
 // Every subcommand follows the same convention: one word, then its own
 // flags. main only parses arguments and wires parts;
@@ -76,6 +77,7 @@ func commands() map[string]command {
 		"admin":     {"operator: list parked mailbox messages, requeue them (journaled); reload a running gateway's rules", runAdmin},
 		"serve":     {"run the gateway service (--dev: zero configuration on loopback; -config FILE)", runServe},
 		"demo":      {"drive a realistic incident through a running serve --dev as real clients, then verify the journal", runDemo},
+		"bench":     {"load a real serve --dev over mutual TLS with a realistic mix; records/s, latencies, CPU per record, and the ratio to the crypto floor", runBench},
 	}
 }
 

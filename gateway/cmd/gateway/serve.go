@@ -60,6 +60,7 @@ func runServe(ctx context.Context, e *env, args []string) int {
 	fs.SetOutput(e.stderr)
 	dev := fs.Bool("dev", false, "development: zero configuration, the development PKI created on first start, loopback only")
 	cfgFile := fs.String("config", "", "configuration file (JSON; see gateway/cmd/gateway/gateway.example.json)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to `FILE` (go tool pprof -top FILE); gateway bench uses it")
 	data := fs.String("data", defaultDataDir, "data directory (--dev)")
 	port := fs.Int("port", 8443, "HTTPS port on 127.0.0.1 (--dev; 0 picks a free one)")
 	opPort := fs.Int("operator-port", 9090, "operator (metrics) port on 127.0.0.1 (--dev; 0 picks a free one)")
@@ -89,7 +90,16 @@ func runServe(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "gateway serve: configuration:\n  %s\n", strings.ReplaceAll(err.Error(), "\n", "\n  "))
 		return exitFailure
 	}
-	if err := serve(ctx, e, c, *cfgFile, *dev); err != nil {
+	stopProfile, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		fmt.Fprintln(e.stderr, "gateway serve:", err)
+		return exitFailure
+	}
+	err = serve(ctx, e, c, *cfgFile, *dev)
+	if perr := stopProfile(); err == nil {
+		err = perr
+	}
+	if err != nil {
 		fmt.Fprintln(e.stderr, "gateway serve:", err)
 		return exitFailure
 	}

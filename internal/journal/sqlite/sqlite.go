@@ -523,9 +523,23 @@ func (s *Store) Checkpoints(ctx context.Context, after uint64, limit int) ([]jou
 
 // Find implements journal.EntryReader.
 func (s *Store) Find(ctx context.Context, f journal.Filter, from uint64, limit int) ([]journal.StoredLeaf, error) {
+	q, args := findQuery(f, from, limit)
+	return s.leaves(ctx, q, args...)
+}
+
+// findQuery is Find's statement and arguments.
+func findQuery(f journal.Filter, from uint64, limit int) (string, []any) {
 	var q strings.Builder
 	args := []any{int64(from)}
-	q.WriteString(`SELECT seq, leaf, leaf_hash FROM journal_entries WHERE seq >= ?`)
+	q.WriteString(`SELECT seq, leaf, leaf_hash FROM journal_entries`)
+	if f.RecordID != "" {
+		// One record has a handful of entries: without statistics the
+		// planner would rather walk the event index (every queued entry
+		// of the journal, for the pipeline's question what a record was
+		// queued to), a cost that grows with the journal.
+		q.WriteString(` INDEXED BY journal_entries_record`)
+	}
+	q.WriteString(` WHERE seq >= ?`)
 	in := func(col string, vals []string) {
 		q.WriteString(" AND " + col + " IN (")
 		for i, v := range vals {
@@ -569,7 +583,7 @@ func (s *Store) Find(ctx context.Context, f journal.Filter, from uint64, limit i
 	}
 	q.WriteString(" ORDER BY seq LIMIT ?")
 	args = append(args, limit)
-	return s.leaves(ctx, q.String(), args...)
+	return q.String(), args
 }
 
 // Leaves implements journal.EntryReader.
