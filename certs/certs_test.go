@@ -110,8 +110,8 @@ func TestInitDevPKI(t *testing.T) {
 	if !devRep.CACreated || devRep.Authorities != 115 {
 		t.Fatalf("report = created %v, %d authorities", devRep.CACreated, devRep.Authorities)
 	}
-	// 115 authorities x 4 certificates, plus the gateway's 3.
-	if got := len(devRep.Issued); got != 115*4+3 {
+	// 115 authorities x 4 certificates, the operator's DPO certificate, plus the gateway's 3.
+	if got := len(devRep.Issued); got != 115*4+1+3 {
 		t.Fatalf("issued %d certificates", got)
 	}
 	st, dir := openStore(t, dataDir, ref, testNow)
@@ -137,6 +137,28 @@ func TestInitDevPKI(t *testing.T) {
 	}
 	if rsa != 3 {
 		t.Errorf("%d authorities have RSA keys, want 3 (one per kind)", rsa)
+	}
+	// DPO certificates act for their authority (the operator's for the
+	// gateway) for use dpo only.
+	dpos := 0
+	for _, is := range devRep.Issued {
+		if is.Use != directory.UseDPO {
+			continue
+		}
+		dpos++
+		got, err := st.Authenticate(is.Cert, nil, directory.UseDPO)
+		if err != nil || got.AuthorityID != is.AuthorityID {
+			t.Fatalf("DPO certificate of %s: Authenticate = %+v, %v", is.AuthorityID, got, err)
+		}
+		if _, err := st.Authenticate(is.Cert, nil, directory.UseTLS); !errors.Is(err, certs.ErrNotBound) {
+			t.Fatalf("DPO certificate of %s authenticated for TLS: %v", is.AuthorityID, err)
+		}
+		if is.AuthorityID == directory.GatewayID && (dir.Operator == nil || len(dir.Operator.Certificates) != 1) {
+			t.Fatalf("operator entry %+v", dir.Operator)
+		}
+	}
+	if dpos != 116 {
+		t.Errorf("%d DPO certificates, want 116 (115 authorities and the operator)", dpos)
 	}
 	if fi, err := os.Stat(filepath.Join(dataDir, "pki", "ca", "issuing.key.pem")); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("CA key mode: %v %v", fi.Mode(), err)

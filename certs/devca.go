@@ -282,6 +282,40 @@ func (ca *DevCA) IssueAuthority(a *directory.Authority, kt KeyType) ([]Issued, e
 	return out, nil
 }
 
+// DevOperatorName and DevOperatorCVR are the gateway operator's entry in a
+// development directory (the CVR is a test number that passes the
+// modulus-11 check and belongs to no authority).
+const (
+	DevOperatorName = "Psykosocial gateway, drift (udvikling)"
+	DevOperatorCVR  = "99990015"
+)
+
+// OperatorHolder is the private directory name of the operator's DPO keys
+// (Paths.Private(OperatorHolder)).
+const OperatorHolder = "operator"
+
+// IssueOperatorDPO issues a DPO client certificate of the gateway operator
+// (the OCES3 subject shape with op's CVR) and appends its binding to
+// op.Certificates; the key and certificate go to Paths.Private(OperatorHolder).
+// The certificate acts for directory.GatewayID and may read the whole journal.
+func (ca *DevCA) IssueOperatorDPO(op *directory.Operator, kt KeyType) (Issued, error) {
+	key, err := ca.newKey(kt)
+	if err != nil {
+		return Issued{}, err
+	}
+	u := newUUID(ca.rand)
+	tmpl := ca.leafTemplate(oces3Subject(op.CVR, op.Name, op.Name+" - databeskyttelsesrådgiver (DEV)", u), directory.UseDPO, key.Public())
+	is, err := ca.issue(OperatorHolder, directory.UseDPO, tmpl, key, filepath.Join(ca.paths.DataDir, certsDir, fmt.Sprintf("%s-%s-%s.pem", OperatorHolder, directory.UseDPO, u[:8])))
+	if err != nil {
+		return Issued{}, err
+	}
+	is.AuthorityID = directory.GatewayID
+	op.Certificates = append(op.Certificates, directory.CertificateBinding{
+		Use: directory.UseDPO, CertificateUUID: u, SPKISHA256: SPKIFingerprint(is.Cert), Valid: periodOf(is.Cert),
+	})
+	return is, nil
+}
+
 // IssueGateway issues the gateway's own TLS server, signing and encryption
 // certificates (P-256) into Paths.Gateway, when they do not exist yet.
 func (ca *DevCA) IssueGateway() ([]Issued, error) {

@@ -44,7 +44,9 @@ type InitReport struct {
 // InitDevPKI creates (or completes) a development PKI under opts.DataDir:
 // the CA, the gateway's certificates, and signing, encryption, TLS and DPO
 // certificates for every authority of the directory that has none yet,
-// whose bindings it writes into the directory. It is idempotent: a second
+// whose bindings it writes into the directory, and a DPO certificate of the
+// gateway operator (the directory's operator entry, created with
+// DevOperatorName and DevOperatorCVR when missing). It is idempotent: a second
 // run issues nothing and only refreshes the CRL.
 func InitDevPKI(opts InitOptions) (*InitReport, error) {
 	if opts.Clock == nil {
@@ -88,6 +90,16 @@ func InitDevPKI(opts InitOptions) (*InitReport, error) {
 			return nil, err
 		}
 		rep.Issued = append(rep.Issued, issued...)
+	}
+	if dir.Operator == nil {
+		dir.Operator = &directory.Operator{Name: DevOperatorName, CVR: DevOperatorCVR}
+	}
+	if len(dir.Operator.Certificates) == 0 {
+		is, err := ca.IssueOperatorDPO(dir.Operator, KeyP256)
+		if err != nil {
+			return nil, err
+		}
+		rep.Issued = append(rep.Issued, is)
 	}
 	gw, err := ca.IssueGateway()
 	if err != nil {

@@ -372,13 +372,14 @@ func bindingMatches(b directory.CertificateBinding, id Identity, use string, t t
 }
 
 // Authenticate decides which authority cert acts for, for the given use
-// (directory.UseSigning, UseEncryption, UseTLS): the chain must verify to an
+// (directory.UseSigning, UseEncryption, UseTLS, UseDPO): the chain must verify to an
 // anchor at the current time, no CA on it may have revoked it, the
 // certificate must carry the OCES3 identity, exactly one authority valid now
 // must bind it for that use, and the CVRs must agree. extra holds
 // intermediates the peer presented. For TLS and signing, an authority that
 // ceased less than Config.CeasedGrace ago still counts (Authenticated.CeasedAt
-// says when it ceased).
+// says when it ceased). For UseDPO a certificate bound in the directory's
+// operator entry acts for directory.GatewayID: the operator's DPO.
 func (s *Store) Authenticate(cert *x509.Certificate, extra []*x509.Certificate, use string) (Authenticated, error) {
 	if err := s.verifyChain(cert, extra); err != nil {
 		return Authenticated{}, err
@@ -400,6 +401,19 @@ func (s *Store) Authenticate(cert *x509.Certificate, extra []*x509.Certificate, 
 				found = append(found, a)
 				ceased = append(ceased, at)
 				break
+			}
+		}
+	}
+	if op := s.dir.Operator; use == directory.UseDPO && op != nil {
+		for _, b := range op.Certificates {
+			if bindingMatches(b, id, use, now) {
+				if len(found) > 0 {
+					return Authenticated{}, fmt.Errorf("%w: %s is bound to the operator and to %s; a certificate acts for one", ErrNotBound, displayName(cert), found[0].ID)
+				}
+				if op.CVR != id.CVR {
+					return Authenticated{}, fmt.Errorf("%w: certificate CVR %s, the operator has CVR %s", ErrCVRMismatch, id.CVR, op.CVR)
+				}
+				return Authenticated{AuthorityID: directory.GatewayID, Identity: id, Use: use}, nil
 			}
 		}
 	}

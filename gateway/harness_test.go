@@ -101,6 +101,8 @@ type harness struct {
 	pipe     *pipeline.Pipeline
 	backend  store.Backend
 	journal  *journal.Journal
+	reader   *journal.Reader
+	subjects *journal.SubjectKeys
 	base     string
 	operator string
 	gwEnc    envelope.EncryptionKey
@@ -209,7 +211,10 @@ func startWith(t *testing.T, o options) *harness {
 	encCert := readCert(t, filepath.Join(h.paths.Gateway(), "encryption.cert.pem"))
 	h.gwEnc, err = envelope.NewEncryptionKey(encCert.PublicKey, "")
 	must(t, err)
+	h.reader = journal.NewReader(b.JournalStore(), h.clock)
+	h.subjects = subjects
 	h.srv, err = New(Config{Pipeline: h.pipe, Trust: h.trust, Keys: ring, Gaps: ref, Registry: h.reg, Clock: h.clock,
+		Audit:  &Audit{Reader: h.reader, Journal: h.journal, Subjects: subjects, Successions: h.pipe, CursorKey: AuditCursorKey(secret)},
 		Logger: logger.With("part", "http")})
 	must(t, err)
 	tlsCert, err := kp.TLSCertificate(ctx)

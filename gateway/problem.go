@@ -81,6 +81,12 @@ var catalogue = []ProblemType{
 	{"busy", "The gateway is busy", http.StatusServiceUnavailable},
 	{"internal-error", "Internal error", http.StatusInternalServerError},
 	{"reload-refused", "The new configuration is refused; the version in force stays", http.StatusUnprocessableEntity},
+	// The audit API's (audit.go).
+	{"audit-access-denied", "Not a data-protection officer's certificate", http.StatusForbidden},
+	{"invalid-cpr", "The CPR number is malformed", http.StatusBadRequest},
+	{"invalid-filter", "A search filter is invalid", http.StatusBadRequest},
+	{"invalid-cursor", "The cursor is not valid for this search", http.StatusBadRequest},
+	{"no-checkpoint", "No checkpoint has been signed yet", http.StatusNotFound},
 	// The pipeline's (internal/pipeline/faults.go).
 	{"bad-envelope", "The envelope cannot be opened or verified", http.StatusBadRequest},
 	{"malformed-document", "The document cannot be read", http.StatusBadRequest},

@@ -32,20 +32,25 @@ type route struct {
 	method, path string
 	// name labels the route in metrics and logs.
 	name string
-	// auth requires and authenticates a TLS client certificate.
-	auth  bool
+	// auth is the certificate use the route authenticates the TLS client
+	// certificate for (directory.UseTLS, or UseDPO for the audit API);
+	// "" takes none.
+	auth  string
 	serve func(s *Server, w http.ResponseWriter, r *http.Request, who certs.Authenticated) error
 }
 
 // publicRoutes is the public listener's route table.
 var publicRoutes = []route{
-	{http.MethodPost, "/v1/messages", "submit", true, (*Server).submit},
-	{http.MethodGet, "/v1/mailbox", "pull", true, (*Server).pull},
-	{http.MethodPost, "/v1/mailbox/{mailbox_id}/ack", "ack", true, (*Server).ack},
-	{http.MethodGet, "/v1/records/{record_id}/status", "status", true, (*Server).status},
-	{http.MethodGet, "/.well-known/jwks.json", "jwks", false, (*Server).jwks},
-	{http.MethodGet, "/healthz", "healthz", false, (*Server).healthz},
-	{http.MethodGet, "/readyz", "readyz", false, (*Server).readyz},
+	{http.MethodPost, "/v1/messages", "submit", directory.UseTLS, (*Server).submit},
+	{http.MethodGet, "/v1/mailbox", "pull", directory.UseTLS, (*Server).pull},
+	{http.MethodPost, "/v1/mailbox/{mailbox_id}/ack", "ack", directory.UseTLS, (*Server).ack},
+	{http.MethodGet, "/v1/records/{record_id}/status", "status", directory.UseTLS, (*Server).status},
+	{http.MethodPost, "/v1/audit/search", "audit_search", directory.UseDPO, (*Server).auditSearch},
+	{http.MethodGet, "/v1/audit/checkpoints/latest", "audit_checkpoint", directory.UseDPO, (*Server).auditLatestCheckpoint},
+	{http.MethodGet, "/v1/audit/consistency", "audit_consistency", directory.UseDPO, (*Server).auditConsistency},
+	{http.MethodGet, "/.well-known/jwks.json", "jwks", "", (*Server).jwks},
+	{http.MethodGet, "/healthz", "healthz", "", (*Server).healthz},
+	{http.MethodGet, "/readyz", "readyz", "", (*Server).readyz},
 }
 
 // operatorRoutes is the operator listener's route table (OperatorHandler).
@@ -124,8 +129,11 @@ func (s *Server) wrap(rt route) http.Handler {
 		}()
 		var who certs.Authenticated
 		var err error
-		if rt.auth {
+		switch rt.auth {
+		case directory.UseTLS:
 			who, err = s.authenticate(r)
+		case directory.UseDPO:
+			who, err = s.authenticateDPO(r)
 		}
 		if err == nil {
 			err = rt.serve(s, w, r, who)

@@ -64,7 +64,8 @@ type GapReporter interface {
 	Gaps(at time.Time) []refdata.Gap
 }
 
-// Config configures a Server. Every field but Logger is required.
+// Config configures a Server. Every field but Logger, Reload, Rules and
+// Audit is required.
 type Config struct {
 	// Pipeline does the work of the /v1 routes and says whether the
 	// gateway is ready.
@@ -85,6 +86,9 @@ type Config struct {
 	Registry *prometheus.Registry
 	// Clock measures latencies and dates the gap report.
 	Clock clock.Clock
+	// Audit, if set, serves the data-protection officers' audit API
+	// (/v1/audit/...); without it those routes answer 404.
+	Audit *Audit
 	// Admission bounds the submissions in flight, in all and per sender;
 	// zero fields take the defaults of limits.go.
 	Admission Admission
@@ -122,6 +126,11 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("gateway: Config.Registry is required")
 	case cfg.Clock == nil:
 		return nil, errors.New("gateway: Config.Clock is required")
+	}
+	if cfg.Audit != nil {
+		if err := cfg.Audit.check(); err != nil {
+			return nil, err
+		}
 	}
 	log := cfg.Logger
 	if log == nil {

@@ -81,6 +81,9 @@ type Directory struct {
 	GeneratedAt time.Time
 	// Authorities lists the authorities, each id once.
 	Authorities []Authority
+	// Operator is the gateway operator's own entry, whose data-protection
+	// officer sees the whole journal; nil when the directory has none.
+	Operator *Operator
 
 	index map[string]int // id -> position in Authorities
 }
@@ -104,6 +107,19 @@ type Authority struct {
 	// Valid is when the authority exists; the zero Period means always.
 	Valid refdata.Period
 	// Certificates lists the certificates allowed to act for the authority.
+	Certificates []CertificateBinding
+}
+
+// Operator is the gateway operator: not an authority that exchanges records
+// (it has no codes, format or mailbox), but the holder of the DPO
+// certificates that may read every journal entry. A certificate bound here
+// acts as GatewayID.
+type Operator struct {
+	// Name is the operator's display name.
+	Name string
+	// CVR is the operator's CVR number, which its certificates carry.
+	CVR string
+	// Certificates lists the operator's certificates; every one has use UseDPO.
 	Certificates []CertificateBinding
 }
 

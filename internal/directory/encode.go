@@ -15,6 +15,12 @@ type (
 		Version     string          `json:"version"`
 		GeneratedAt string          `json:"generated_at"`
 		Authorities []wireAuthority `json:"authorities"`
+		Operator    *wireOperator   `json:"operator,omitempty"`
+	}
+	wireOperator struct {
+		Name         string        `json:"name"`
+		CVR          string        `json:"cvr"`
+		Certificates []wireBinding `json:"certificates"`
 	}
 	wireAuthority struct {
 		ID           string        `json:"id"`
@@ -84,14 +90,15 @@ func (d *Directory) Encode() ([]byte, error) {
 			Certificates: make([]wireBinding, len(a.Certificates)),
 		}
 		for j, c := range a.Certificates {
-			wa.Certificates[j] = wireBinding{
-				Use:             c.Use,
-				CertificateUUID: c.CertificateUUID,
-				SPKISHA256:      c.SPKISHA256,
-				Valid:           toWirePeriod(c.Valid),
-			}
+			wa.Certificates[j] = toWireBinding(c)
 		}
 		w.Authorities[i] = wa
+	}
+	if op := d.Operator; op != nil {
+		w.Operator = &wireOperator{Name: op.Name, CVR: op.CVR, Certificates: make([]wireBinding, len(op.Certificates))}
+		for j, c := range op.Certificates {
+			w.Operator.Certificates[j] = toWireBinding(c)
+		}
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -101,6 +108,11 @@ func (d *Directory) Encode() ([]byte, error) {
 		return nil, fmt.Errorf("directory: encode: %w", err)
 	}
 	return buf.Bytes(), nil
+}
+
+// toWireBinding is the wire form of a certificate binding.
+func toWireBinding(c CertificateBinding) wireBinding {
+	return wireBinding{Use: c.Use, CertificateUUID: c.CertificateUUID, SPKISHA256: c.SPKISHA256, Valid: toWirePeriod(c.Valid)}
 }
 
 // toWirePeriod leaves zero bounds out.

@@ -19,7 +19,8 @@ import (
 
 // The fields each object of the format may have, in the order they are checked.
 var (
-	documentFields    = []string{"version", "generated_at", "authorities"}
+	documentFields    = []string{"version", "generated_at", "authorities", "operator"}
+	operatorFields    = []string{"name", "cvr", "certificates"}
 	authorityFields   = []string{"id", "kind", "name", "codes", "cvr", "format", "mailbox", "valid", "certificates"}
 	codesFields       = []string{"municipality_code", "region_code", "police_district", "municipality_codes"}
 	periodFields      = []string{"from", "to"}
@@ -242,6 +243,11 @@ func decodeDocument(data []byte, dups []duplicateKey, rep *report, doc *scope) (
 		auths[i] = rep.newScope(i)
 		d.Authorities[i] = decodeAuthority(raw, auths[i], byIndex[i])
 	}
+	if op, ok := o.object("operator", false); ok {
+		op.unknown(operatorFields)
+		d.Operator = &Operator{Name: op.str("name", true), CVR: op.str("cvr", true)}
+		d.Operator.Certificates = decodeBindings(op, "certificates")
+	}
 	return d, auths
 }
 
@@ -281,24 +287,31 @@ func decodeAuthority(raw json.RawMessage, s *scope, dups []string) Authority {
 	if v, ok := o.object("valid", true); ok {
 		a.Valid = v.period()
 	}
-	raws, ok := o.array("certificates", true)
+	a.Certificates = decodeBindings(o, "certificates")
+	return a
+}
+
+// decodeBindings decodes the certificate bindings of the array field key
+// of o (required), reporting shape problems; nil when it is unreadable.
+func decodeBindings(o object, key string) []CertificateBinding {
+	raws, ok := o.array(key, true)
 	if !ok {
-		return a
+		return nil
 	}
 	if len(raws) > maxCertificates {
-		s.shape("certificates", "%d bindings, more than the limit of %d", len(raws), maxCertificates)
-		return a
+		o.s.shape(o.prefix+key, "%d bindings, more than the limit of %d", len(raws), maxCertificates)
+		return nil
 	}
-	a.Certificates = make([]CertificateBinding, 0, len(raws))
+	out := make([]CertificateBinding, 0, len(raws))
 	for i, raw := range raws {
-		prefix := fmt.Sprintf("certificates[%d]", i)
+		prefix := fmt.Sprintf("%s%s[%d]", o.prefix, key, i)
 		fields, ok := asObject(raw)
 		if !ok {
-			s.shape(prefix, "must be an object, not %s", describe(raw))
-			a.Certificates = append(a.Certificates, CertificateBinding{})
+			o.s.shape(prefix, "must be an object, not %s", describe(raw))
+			out = append(out, CertificateBinding{})
 			continue
 		}
-		c := object{fields: fields, s: s, prefix: prefix + "."}
+		c := object{fields: fields, s: o.s, prefix: prefix + "."}
 		c.unknown(certificateFields)
 		var b CertificateBinding
 		b.Use = c.str("use", true)
@@ -307,9 +320,9 @@ func decodeAuthority(raw json.RawMessage, s *scope, dups []string) Authority {
 		if v, ok := c.object("valid", true); ok {
 			b.Valid = v.period()
 		}
-		a.Certificates = append(a.Certificates, b)
+		out = append(out, b)
 	}
-	return a
+	return out
 }
 
 // object reads the fields of one JSON object, reporting shape problems with field

@@ -18,6 +18,9 @@ func baseDocument(t testing.TB) []byte {
 		{Use: UseSigning, CertificateUUID: "7d0c9e1a-2b3c-4d5e-8f90-a1b2c3d4e5f6"},
 		{Use: UseTLS, SPKISHA256: strings.Repeat("ab", 32)},
 	}
+	d.Operator = &Operator{Name: "Gateway operator", CVR: "29189420", Certificates: []CertificateBinding{
+		{Use: UseDPO, CertificateUUID: "0d0c9e1a-2b3c-4d5e-8f90-a1b2c3d4e5f6"},
+	}}
 	enc, err := d.Encode()
 	if err != nil {
 		t.Fatal(err)
@@ -198,6 +201,16 @@ func badCases() []badCase {
 			return strings.Replace(s, `"mailbox": true,`, `"mailbox": true, "x": [[[[[[[[]]]]]]]],`, 1)
 		}, message: "nested deeper than"},
 		{name: "empty", raw: func(string) string { return "" }, message: "empty document"},
+		// The operator's entry.
+		{name: "operator binds a TLS certificate", edit: func(m map[string]any) {
+			m["operator"].(map[string]any)["certificates"].([]any)[0].(map[string]any)["use"] = UseTLS
+		}, field: "operator.certificates[0].use", message: `is not "dpo"`},
+		{name: "operator without cvr", edit: func(m map[string]any) { delete(m["operator"].(map[string]any), "cvr") }, field: "operator.cvr", message: "missing", schema: true},
+		{name: "operator cvr fails modulus 11", edit: func(m map[string]any) { m["operator"].(map[string]any)["cvr"] = "29189421" }, field: "operator.cvr", message: "modulus-11"},
+		{name: "unknown field in operator", edit: func(m map[string]any) { m["operator"].(map[string]any)["mailbox"] = true }, field: "operator.mailbox", message: "unknown field", schema: true},
+		{name: "operator certificate bound to an authority too", edit: func(m map[string]any) {
+			m["operator"].(map[string]any)["certificates"].([]any)[0].(map[string]any)["certificate_uuid"] = "7d0c9e1a-2b3c-4d5e-8f90-a1b2c3d4e5f6"
+		}, field: "operator.certificates[0].certificate_uuid", message: "already bound to authority"},
 		{name: "top-level array", raw: func(string) string { return "[]" }, message: "must be a JSON object, not an array"},
 		{name: "top-level null", raw: func(string) string { return "null" }, message: "must be a JSON object, not null"},
 	}

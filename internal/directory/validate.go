@@ -193,6 +193,78 @@ func validate(d *Directory, ref *refdata.Data, doc *scope, auths []*scope) {
 			}
 		}
 	}
+	if d.Operator != nil {
+		checkOperator(d.Operator, doc)
+		for j, c := range d.Operator.Certificates {
+			for _, f := range [...]struct{ field, v string }{
+				{"certificate_uuid", c.CertificateUUID},
+				{"spki_sha256", c.SPKISHA256},
+			} {
+				if f.v == "" {
+					continue
+				}
+				if first, ok := boundTo[f.field+":"+f.v]; ok {
+					doc.check(fmt.Sprintf("operator.certificates[%d].%s", j, f.field), "certificate already bound to authority %s (authorities[%d]); a certificate acts for one authority only", quoteShort(first.id), first.index)
+				}
+			}
+		}
+	}
+}
+
+// checkOperator checks the operator's entry, reporting in the document's scope.
+func checkOperator(o *Operator, doc *scope) {
+	switch name := strings.TrimSpace(o.Name); {
+	case name == "":
+		doc.check("operator.name", "missing or blank")
+	case utf8.RuneCountInString(o.Name) > maxNameRunes:
+		doc.check("operator.name", "longer than %d characters", maxNameRunes)
+	case name != o.Name:
+		doc.check("operator.name", "has leading or trailing spaces")
+	case strings.ContainsFunc(o.Name, unicode.IsControl):
+		doc.check("operator.name", "contains control characters")
+	}
+	switch {
+	case o.CVR == "":
+		doc.check("operator.cvr", "missing")
+	case len(o.CVR) != 8 || !isDigits(o.CVR):
+		doc.check("operator.cvr", "%s must be exactly 8 digits", quoteShort(o.CVR))
+	case o.CVR[0] == '0':
+		doc.check("operator.cvr", "%s must not start with 0", o.CVR)
+	case !refdata.IsValidCVR(o.CVR):
+		doc.check("operator.cvr", "%s fails the modulus-11 check (weights 2,7,6,5,4,3,2,1)", o.CVR)
+	}
+	if len(o.Certificates) > maxCertificates {
+		doc.check("operator.certificates", "%d bindings, more than the limit of %d", len(o.Certificates), maxCertificates)
+		return
+	}
+	for i, c := range o.Certificates {
+		field := fmt.Sprintf("operator.certificates[%d]", i)
+		if c.Use != UseDPO {
+			doc.check(field+".use", "%s is not %q: the operator's entry binds only its data-protection officer's certificates", quoteShort(c.Use), UseDPO)
+		}
+		checkBinding(c, field, doc)
+		for j, prev := range o.Certificates[:i] {
+			if (c.CertificateUUID != "" && prev.CertificateUUID == c.CertificateUUID) ||
+				(c.SPKISHA256 != "" && prev.SPKISHA256 == c.SPKISHA256) {
+				doc.check(field, "binds the same certificate as operator.certificates[%d]", j)
+				break
+			}
+		}
+	}
+}
+
+// checkBinding checks the shape of one certificate binding at field.
+func checkBinding(c CertificateBinding, field string, s *scope) {
+	if c.CertificateUUID == "" && c.SPKISHA256 == "" {
+		s.check(field, "needs certificate_uuid or spki_sha256 (or both)")
+	}
+	if c.CertificateUUID != "" && !uuidPattern.MatchString(c.CertificateUUID) {
+		s.check(field+".certificate_uuid", "%s is not a lower-case UUID (the part after UI:DK-O:G: in the certificate's serialNumber)", quoteShort(c.CertificateUUID))
+	}
+	if c.SPKISHA256 != "" && !spkiPattern.MatchString(c.SPKISHA256) {
+		s.check(field+".spki_sha256", "%s is not 64 lower-case hex digits", quoteShort(c.SPKISHA256))
+	}
+	checkPeriod(c.Valid, field+".valid", s)
 }
 
 // checkAuthority checks one authority. With ref it also checks codes and the CVR
@@ -267,16 +339,7 @@ func checkAuthority(a Authority, ref *refdata.Data, s *scope) {
 		default:
 			s.check(field+".use", "%s is not one of %q, %q, %q, %q", quoteShort(c.Use), UseSigning, UseEncryption, UseTLS, UseDPO)
 		}
-		if c.CertificateUUID == "" && c.SPKISHA256 == "" {
-			s.check(field, "needs certificate_uuid or spki_sha256 (or both)")
-		}
-		if c.CertificateUUID != "" && !uuidPattern.MatchString(c.CertificateUUID) {
-			s.check(field+".certificate_uuid", "%s is not a lower-case UUID (the part after UI:DK-O:G: in the certificate's serialNumber)", quoteShort(c.CertificateUUID))
-		}
-		if c.SPKISHA256 != "" && !spkiPattern.MatchString(c.SPKISHA256) {
-			s.check(field+".spki_sha256", "%s is not 64 lower-case hex digits", quoteShort(c.SPKISHA256))
-		}
-		checkPeriod(c.Valid, field+".valid", s)
+		checkBinding(c, field, s)
 		for j, prev := range a.Certificates[:i] {
 			if prev.Use == c.Use && ((c.CertificateUUID != "" && prev.CertificateUUID == c.CertificateUUID) ||
 				(c.SPKISHA256 != "" && prev.SPKISHA256 == c.SPKISHA256)) {

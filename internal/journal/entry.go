@@ -380,3 +380,8 @@ func looksLikeCPR(s string) bool {
 	}
 	return false
 }
+
+// ContainsCPR reports whether s contains what looks like a CPR number (ten
+// digits, optionally DDMMYY-SSSS, not part of a longer run of digits,
+// beginning with a real date): text that the journal refuses to hold.
+func ContainsCPR(s string) bool { return looksLikeCPR(s) }

@@ -134,6 +134,8 @@ func TestAppendQueryAndProve(t *testing.T) {
 			"before":              {Until: clk.Now().Add(-time.Minute)},
 			"subject and events":  {Subjects: []string{subjectRef(1), subjectRef(2)}, Events: []journal.EventType{journal.EventReceived, journal.EventRejected, journal.EventQueued}},
 			"authority and event": {Authority: "police:nordjylland", Events: []journal.EventType{journal.EventWithheld}},
+			"scope":               {Scope: []string{"municipality:0851", "police:nordjylland"}},
+			"scope and authority": {Scope: []string{"municipality:0851", "region:1084"}, Authority: "region:1084"},
 		}
 		for name, f := range filters {
 			t.Run(name, func(t *testing.T) {
@@ -205,6 +207,7 @@ func TestAppendQueryAndProve(t *testing.T) {
 			{Limit: 100000},
 			{Filter: journal.Filter{Subjects: []string{"0101901234"}}},
 			{Filter: journal.Filter{Authority: "Region 1084"}},
+			{Filter: journal.Filter{Scope: []string{"region:1084", "Region 1085"}}},
 			{Filter: journal.Filter{Since: clk.Now(), Until: clk.Now()}},
 		} {
 			if _, err := j.Query(ctx, bad); !errors.Is(err, journal.ErrInvalidQuery) {
@@ -257,6 +260,7 @@ func matches(f journal.Filter, e journal.Entry) bool {
 		f.RecordID != "" && e.RecordID != f.RecordID,
 		f.IncidentID != "" && e.IncidentID != f.IncidentID,
 		f.Authority != "" && e.Actor != f.Authority && e.Counterpart != f.Authority,
+		len(f.Scope) > 0 && !slices.Contains(f.Scope, e.Actor) && !slices.Contains(f.Scope, e.Counterpart),
 		len(f.Events) > 0 && !slices.Contains(f.Events, e.Event),
 		!f.Since.IsZero() && e.Time.Before(f.Since),
 		!f.Until.IsZero() && !e.Time.Before(f.Until):

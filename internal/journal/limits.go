@@ -51,6 +51,8 @@ const (
 	// maxSubjectsPerQuery bounds the subject references of one query: one
 	// per HMAC key ever used, so a handful.
 	maxSubjectsPerQuery = 16
+	// maxScopePerQuery bounds the authorities of Filter.Scope.
+	maxScopePerQuery = 16
 	// maxEventsPerQuery bounds the event types of one query.
 	maxEventsPerQuery = 32
 	// maxTreeSize bounds the tree: leaf indices must stay below 2^62 so that

@@ -296,6 +296,14 @@ func (f *Filter) check() error {
 	if f.Authority != "" && !isAuthority(f.Authority) {
 		return bad("the authority is not an authority id")
 	}
+	if len(f.Scope) > maxScopePerQuery {
+		return bad(fmt.Sprintf("more than %d authorities in the scope", maxScopePerQuery))
+	}
+	for _, a := range f.Scope {
+		if !isAuthority(a) {
+			return bad("an authority of the scope is not an authority id")
+		}
+	}
 	if len(f.Events) > maxEventsPerQuery {
 		return bad(fmt.Sprintf("more than %d event types", maxEventsPerQuery))
 	}
@@ -328,6 +336,11 @@ func (f *Filter) fingerprint() [8]byte {
 	}
 	fmt.Fprintf(&b, "%q|%q|%q|%q|%q|%q|%q", strings.Join(subj, ","), f.RecordID, f.IncidentID,
 		f.Authority, strings.Join(ev, ","), tm(f.Since), tm(f.Until))
+	if len(f.Scope) > 0 {
+		sc := slices.Clone(f.Scope)
+		slices.Sort(sc)
+		fmt.Fprintf(&b, "|%q", strings.Join(sc, ","))
+	}
 	sum := sha256.Sum256([]byte(b.String()))
 	var fp [8]byte
 	copy(fp[:], sum[:8])

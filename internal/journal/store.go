@@ -98,6 +98,10 @@ type Filter struct {
 	IncidentID string
 	// Authority matches entries where it is the actor or the counterpart.
 	Authority string
+	// Scope, when set, matches entries whose actor or counterpart is any
+	// of these authorities (a data-protection officer's own authority and
+	// those it succeeded). It narrows Authority; it does not widen it.
+	Scope []string
 	// Events matches any of these event types.
 	Events []EventType
 	// Since and Until bound the entry time: Since <= Time < Until. A zero

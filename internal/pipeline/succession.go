@@ -229,3 +229,22 @@ func (p *Pipeline) Mailboxes(ctx context.Context) ([]MailboxDepth, error) {
 
 // danishTime writes an instant in Danish time for messages and the journal.
 func danishTime(t time.Time) string { return t.In(clock.Danish()).Format("2006-01-02 15:04 MST") }
+
+// Predecessors lists the authorities of the directory in force that have
+// ceased by the time at and whose records authority holds then (its
+// predecessors: region:1084 and region:1085 for Region Østdanmark after
+// the 2027 merger, once its code is configured), in directory order. A
+// data-protection officer of authority also sees their journal rows.
+func (p *Pipeline) Predecessors(authority string, at time.Time) []string {
+	v := p.current()
+	var out []string
+	for _, a := range v.Directory.Authorities {
+		if a.ID == authority {
+			continue
+		}
+		if succ, _, ceased := v.Router.Successor(a.ID, at); ceased && succ == authority {
+			out = append(out, a.ID)
+		}
+	}
+	return out
+}

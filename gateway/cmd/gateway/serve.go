@@ -232,8 +232,10 @@ func serve(ctx context.Context, e *env, c serveConfig, cfgFile string, dev bool)
 	// The HTTP layer.
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	audit := &gateway.Audit{Reader: journal.NewReader(backend.JournalStore(), e.clock), Journal: jr, Subjects: subjects,
+		Successions: pipe, CursorKey: gateway.AuditCursorKey(secret)}
 	srv, err := gateway.New(gateway.Config{Pipeline: pipe, Trust: pipe, Keys: ring, Gaps: pipe, Rules: pipe, Reload: reload, Registry: registry,
-		Clock: e.clock, Logger: log.With("part", "http")})
+		Audit: audit, Clock: e.clock, Logger: log.With("part", "http")})
 	if err != nil {
 		return err
 	}
@@ -419,6 +421,8 @@ func printBanner(w io.Writer, c serveConfig, dev bool, addr, opAddr string, ca *
 	fmt.Fprintf(w, "operator metrics on http://%s/metrics\n", opAddr)
 	fmt.Fprintf(w, "development client certificates: %s/<authority>/tls-*.cert.pem with tls-*.key.pem (CA %s)\n",
 		filepath.Join(c.DataDir, "pki", "private"), p.RootCert())
+	fmt.Fprintf(w, "data-protection officers (the audit API, POST /v1/audit/search): %s with dpo-*.key.pem; the operator's DPO, who sees all: %s\n",
+		filepath.Join(c.DataDir, "pki", "private", "<authority>", "dpo-*.cert.pem"), filepath.Join(p.Private(certs.OperatorHolder), "dpo-*.cert.pem"))
 	certFile, keyFile := devTLSFiles(p, devClientAuthority)
 	if certFile != "" {
 		fmt.Fprintf(w, "try (the mailbox of %s):\n  curl --cacert %s --cert %s --key %s https://%s/v1/mailbox\n",

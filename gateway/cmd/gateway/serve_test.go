@@ -162,6 +162,33 @@ func TestServeDevStartsWithZeroConfiguration(t *testing.T) {
 		t.Fatalf("%s: %s %s", s.curl, status, body)
 	}
 
+	// The operator's DPO certificate the banner names searches the journal.
+	if !strings.Contains(s.stderr.String()+s.stdout.String(), filepath.Join("gateway-data", "pki", "private", "operator", "dpo-*.cert.pem")) {
+		t.Errorf("the banner does not name the operator's DPO certificate: %s", s.stderr.String())
+	}
+	dpoCerts, _ := filepath.Glob(filepath.Join("gateway-data", "pki", "private", "operator", "dpo-*.cert.pem"))
+	if len(dpoCerts) != 1 {
+		t.Fatalf("operator DPO certificates: %v", dpoCerts)
+	}
+	kp, err := tls.LoadX509KeyPair(dpoCerts[0], strings.TrimSuffix(dpoCerts[0], ".cert.pem")+".key.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dpo := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{kp}}}}
+	resp, err := dpo.Post(s.base+"/v1/audit/search", "application/json", strings.NewReader(`{"events":["config_in_force"]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ab, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var page struct {
+		SeesAll bool              `json:"sees_all"`
+		Results []json.RawMessage `json:"results"`
+	}
+	if err := json.Unmarshal(ab, &page); err != nil || resp.StatusCode != 200 || !page.SeesAll || len(page.Results) == 0 {
+		t.Errorf("the operator's DPO searches: %d %s", resp.StatusCode, ab)
+	}
+
 	if code := s.stop(); code != exitOK {
 		t.Fatalf("shutdown: exit %d: %s", code, s.stderr)
 	}

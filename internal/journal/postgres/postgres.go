@@ -390,6 +390,10 @@ func (s *Store) Find(ctx context.Context, f journal.Filter, from uint64, limit i
 		a := arg(f.Authority)
 		q.WriteString(" AND (actor = " + a + " OR counterpart = " + a + ")")
 	}
+	if len(f.Scope) > 0 {
+		a := arg(f.Scope)
+		q.WriteString(" AND (actor = ANY(" + a + "::text[]) OR counterpart = ANY(" + a + "::text[]))")
+	}
 	if len(f.Events) > 0 {
 		ev := make([]string, len(f.Events))
 		for i, e := range f.Events {

@@ -566,6 +566,15 @@ func findQuery(f journal.Filter, from uint64, limit int) (string, []any) {
 		q.WriteString(" AND (actor = ? OR counterpart = ?)")
 		args = append(args, f.Authority, f.Authority)
 	}
+	if len(f.Scope) > 0 {
+		marks := strings.TrimSuffix(strings.Repeat("?,", len(f.Scope)), ",")
+		q.WriteString(" AND (actor IN (" + marks + ") OR counterpart IN (" + marks + "))")
+		for range 2 {
+			for _, a := range f.Scope {
+				args = append(args, a)
+			}
+		}
+	}
 	if len(f.Events) > 0 {
 		ev := make([]string, len(f.Events))
 		for i, e := range f.Events {
