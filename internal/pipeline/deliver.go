@@ -184,7 +184,7 @@ func (p *Pipeline) Ack(ctx context.Context, recipient, mailboxID string, receipt
 	}
 	entry := func(a store.Acked) []journal.Entry {
 		e := journal.Entry{Event: journal.EventDelivered, Actor: recipient, Counterpart: directory.GatewayID,
-			RecordID: a.RecordID, RecordVersion: a.RecordVersion, MessageID: mailboxID,
+			RecordID: a.RecordID, RecordVersion: a.RecordVersion, MessageID: mailboxID, Subject: a.Subject, IncidentID: a.IncidentID,
 			PayloadDigest: r.PayloadDigest, Outcome: journal.OutcomeOK}
 		if a.Recipient != recipient {
 			e.Reason = "acknowledged by " + recipient + ", which ceased, of a delivery it pulled before; its mailbox passed to " + a.Recipient

@@ -372,6 +372,12 @@ func TestDeliveredEntryNamesTheRecord(t *testing.T) {
 			d.PayloadDigest != [32]byte(rs[0].opened.Digest) || d.Reason != "" {
 			t.Fatalf("delivered entry %+v", d)
 		}
+		// The delivery names the person (pseudonymously) and the incident as
+		// the received entry does, so a DPO's search by CPR number finds it.
+		recv := e.entries(rid, journal.EventReceived)
+		if len(recv) != 1 || recv[0].Subject == (journal.Subject{}) || d.Subject != recv[0].Subject || d.IncidentID != recv[0].IncidentID {
+			t.Fatalf("delivered entry subject %+v incident %q, want the received entry's %+v", d.Subject, d.IncidentID, recv)
+		}
 	})
 }
 

@@ -637,6 +637,12 @@ func (s *Store) Ack(ctx context.Context, recipient, id string, digest [sha256.Si
 			if e.RecordID == "" {
 				e.RecordID, e.RecordVersion = a.RecordID, a.RecordVersion
 			}
+			if e.Subject == (journal.Subject{}) && e.RecordID == a.RecordID {
+				e.Subject = a.Subject
+			}
+			if e.IncidentID == "" && e.RecordID == a.RecordID {
+				e.IncidentID = a.IncidentID
+			}
 			out[i] = e
 		}
 		return out
@@ -659,6 +665,12 @@ type Acked struct {
 	// RecordID and RecordVersion name the record the message is of.
 	RecordID      string
 	RecordVersion int
+	// Subject is the pseudonymous reference of the record's person (zero:
+	// none, or a record stored before it was kept), and IncidentID its
+	// incident: a DPO's search by CPR number finds the delivery.
+	Subject journal.Subject
+	// IncidentID is the record's incident id ("" when unknown).
+	IncidentID string
 }
 
 // AckWith is Ack with the journal entries made, in the transaction, by
@@ -690,8 +702,14 @@ func (s *Store) AckWith(ctx context.Context, recipient, id string, digest [sha25
 		case r.Prev == StateDelivered:
 			return fmt.Errorf("%w: mailbox message %q was acknowledged before", ErrDuplicate, id)
 		}
-		es := entries(Acked{ID: id, By: recipient, Recipient: r.Recipient, TransferredFrom: r.TransferredFrom,
-			RecordID: r.RecordID, RecordVersion: r.RecordVersion})
+		a := Acked{ID: id, By: recipient, Recipient: r.Recipient, TransferredFrom: r.TransferredFrom,
+			RecordID: r.RecordID, RecordVersion: r.RecordVersion}
+		if rr, found, err := tx.Record(ctx, r.RecordID, r.RecordVersion); err != nil {
+			return err
+		} else if found {
+			a.Subject, a.IncidentID = rr.Subject, rr.IncidentID
+		}
+		es := entries(a)
 		if len(es) == 0 {
 			return nil
 		}

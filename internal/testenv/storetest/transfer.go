@@ -162,7 +162,12 @@ func CheckTransfer(t *testing.T, newDB NewDB) {
 	}); err != nil {
 		t.Fatalf("the ceased authority acknowledges the delivery it was sent: %v", err)
 	}
-	if want := (store.Acked{ID: id("r2"), By: ceased, Recipient: successor, TransferredFrom: ceased, RecordID: "r2", RecordVersion: 1}); acked != want {
+	// The record's person and incident come with it, for the delivered entry.
+	if acked.Subject == (journal.Subject{}) {
+		t.Fatalf("acked %+v names no subject", acked)
+	}
+	if want := (store.Acked{ID: id("r2"), By: ceased, Recipient: successor, TransferredFrom: ceased, RecordID: "r2", RecordVersion: 1,
+		Subject: acked.Subject, IncidentID: "inc-1"}); acked != want {
 		t.Fatalf("acked %+v, want %+v", acked, want)
 	}
 	if err := e.Store.Ack(ctx, successor, id("r2"), successorDigest(id("r2"), 1)); !errors.Is(err, store.ErrDuplicate) {
