@@ -445,3 +445,27 @@ func TestPendingWithdrawalWaitsForTheSuccessor(t *testing.T) {
 		t.Fatalf("%s got %d withdrawal notices of %d messages moved, want 2 of 4 (two registrations, two notices)", east, withdrawals, moved)
 	}
 }
+
+// TestPredecessors: the authorities whose rows a DPO of Region Østdanmark
+// also sees (the audit API's scope) are the two regions it succeeds, from
+// the instant they ceased, not a second before; another region succeeds
+// no one; and while Region Østdanmark's code is not configured no one is
+// its predecessor (there is no authority to act for).
+func TestPredecessors(t *testing.T) {
+	e := newEnvWith(t, sqliteBackend, func(c *certs.Config) { c.RequireCRL = false })
+	east := "region:" + refdata.TestEastRegionCode
+	merger := time.Date(2027, 1, 1, 0, 0, 0, 0, clock.Danish())
+	if got := e.p.Predecessors(east, merger.Add(-time.Second)); len(got) != 0 {
+		t.Errorf("predecessors before midnight: %v", got)
+	}
+	got := e.p.Predecessors(east, merger)
+	if strings.Join(got, " ") != "region:1084 region:1085" {
+		t.Errorf("predecessors at midnight: %v, want region:1084 region:1085", got)
+	}
+	if got := e.p.Predecessors("region:1082", merger.AddDate(0, 1, 0)); len(got) != 0 {
+		t.Errorf("Region Midtjylland's predecessors: %v", got)
+	}
+	if got := e.pipelineWith(t, refdata.Config{}).Predecessors(east, merger); len(got) != 0 {
+		t.Errorf("predecessors of an unconfigured successor: %v", got)
+	}
+}
