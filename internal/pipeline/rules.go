@@ -191,6 +191,9 @@ func (p *Pipeline) Reload(ctx context.Context, r Rules) (ReloadResult, error) {
 	return ReloadResult{InForce: v.info, Rerouted: rep}, err
 }
 
+// refusalJournalTimeout bounds the journaling of a refused reload.
+const refusalJournalTimeout = 30 * time.Second
+
 // Refused journals and logs a reload that was refused before it reached
 // the pipeline (a file that does not parse, say): err names the file and
 // the problem; the version in force stays. The journal entry is best
@@ -200,7 +203,11 @@ func (p *Pipeline) Refused(ctx context.Context, err error) {
 		"policy_version", p.current().info.PolicyVersion, "directory_digest", p.current().info.DirectoryDigest)
 	e := journal.Entry{Event: journal.EventConfigInForce, Actor: directory.GatewayID, Outcome: journal.OutcomeRefused,
 		Reason: clipReason("reload refused, the version in force stays: " + err.Error())}
-	if _, jerr := p.cfg.Journal.Append(ctx, e); jerr != nil {
+	// The refusal is journaled even if the operator's client has gone
+	// away meanwhile: the journal must show every attempt to change the rules.
+	jctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), refusalJournalTimeout)
+	defer cancel()
+	if _, jerr := p.cfg.Journal.Append(jctx, e); jerr != nil {
 		p.log.ErrorContext(ctx, "journal: a refused reload could not be journaled", "err", jerr)
 	}
 }

@@ -183,6 +183,6 @@ func TestServeConfigReload(t *testing.T) {
 		}
 	}
 	if strings.Join(versions, " ") != "dk-test-a dk-test-b dk-test-c" || refused != 1 {
-		t.Fatalf("config_in_force in the journal: %v and %d refused; want dk-test-a dk-test-b dk-test-c and 1", versions, refused)
+		t.Fatalf("config_in_force in the journal: %v and %d refused; want dk-test-a dk-test-b dk-test-c and 1\n%s", versions, refused, stderr)
 	}
 }
